@@ -1,0 +1,113 @@
+/**
+ * The CPU interface: everything the kernel may touch of the machine. A kernel sees exactly
+ * what a RISC-V hart sees — RAM, device registers, traps, `wfi`, `satp` and `rdtime` — and
+ * nothing of the host it happens to run on.
+ */
+
+/** Guest RAM as the CPU and every DMA-capable device see it. */
+export interface Ram {
+  /** Physical address of the first byte (0x8000_0000 on the virt board). */
+  readonly base: number;
+  /** Bytes of RAM. */
+  readonly size: number;
+  /** The whole of RAM, index 0 = physical address `base`. Shared with the devices (DMA). */
+  readonly bytes: Uint8Array;
+}
+
+/** Memory-mapped I/O. Addresses are virtual once paging is on, physical before. */
+export interface Mmio {
+  read8(addr: number): number;
+  read16(addr: number): number;
+  read32(addr: number): number;
+  write8(addr: number, value: number): void;
+  write16(addr: number, value: number): void;
+  write32(addr: number, value: number): void;
+}
+
+/** Interrupt causes, numbered as in the RISC-V `mcause` register (interrupt bit clear). */
+export const Interrupt = {
+  MachineSoftware: 3,
+  MachineTimer: 7,
+  MachineExternal: 11,
+} as const;
+export type InterruptCode = (typeof Interrupt)[keyof typeof Interrupt];
+
+/** `mie` bits, by the same numbering. */
+export const InterruptEnable = {
+  MachineSoftware: 1 << 3,
+  MachineTimer: 1 << 7,
+  MachineExternal: 1 << 11,
+} as const;
+
+/** Exception causes, numbered as in `mcause` (RISC-V privileged specification, table 3.6). */
+export const Exception = {
+  LoadAccessFault: 5,
+  StoreAccessFault: 7,
+  InstructionPageFault: 12,
+  LoadPageFault: 13,
+  StorePageFault: 15,
+} as const;
+export type ExceptionCode = (typeof Exception)[keyof typeof Exception];
+
+export type Trap =
+  | { readonly kind: 'interrupt'; readonly code: InterruptCode }
+  | {
+      readonly kind: 'exception';
+      readonly code: ExceptionCode;
+      /** The faulting address (`mtval`). */
+      readonly addr: number;
+      /** What the machine knows about why, e.g. "no device at this address". */
+      readonly reason: string;
+    };
+
+/**
+ * Called for every trap. Interrupts arrive only while the kernel waits in `wfi`; an
+ * exception arrives synchronously from the access that caused it, and that access then
+ * throws {@link MachineCheck} so the faulting code cannot carry on with a made-up value.
+ */
+export type TrapHandler = (trap: Trap) => void;
+
+/** Thrown by the CPU into guest code after an exception has been delivered to the trap handler. */
+export class MachineCheck extends Error {
+  constructor(readonly trap: Trap) {
+    super(trap.kind === 'exception' ? `exception ${trap.code} at 0x${trap.addr.toString(16)}: ${trap.reason}` : 'interrupt');
+    this.name = 'MachineCheck';
+  }
+}
+
+export interface Cpu {
+  /** The hart this code runs on (`mhartid`). */
+  readonly hartId: number;
+  readonly ram: Ram;
+  readonly mmio: Mmio;
+  /** Installs the one trap handler (`mtvec`). */
+  setTrapHandler(handler: TrapHandler): void;
+  /** Sets `mie`: which interrupt causes may be taken (see {@link InterruptEnable}). */
+  setInterruptEnable(mask: number): void;
+  /**
+   * Wait for an interrupt. Resolves after the pending interrupts (if any) have been given to
+   * the trap handler. The machine sleeps only once the kernel has nothing left to run — every
+   * promise the kernel could settle has settled — and at the latest until `deadline`
+   * (ns since boot), if given.
+   */
+  wfi(deadline?: number): Promise<void>;
+  /** `rdtime`, in nanoseconds since the machine was switched on. */
+  readTime(): number;
+  /** Writes `satp` (MODE, ASID, PPN). Mode 0 (Bare) switches translation off. */
+  setPageTableRoot(satp: bigint): void;
+  readPageTableRoot(): bigint;
+  /** `sfence.vma`: drops cached translations, all of them or those for one address. */
+  flushTlb(va?: number): void;
+}
+
+/** What the machine hands to the image's entry, as a0/a1 are set by firmware on RISC-V. */
+export interface BootInfo {
+  readonly hartId: number;
+  /** Physical address of the flattened device tree. */
+  readonly dtb: number;
+}
+
+/** The one export an image provides: the function the machine enters. */
+export interface ImageEntry {
+  start(cpu: Cpu, boot: BootInfo): Promise<void>;
+}

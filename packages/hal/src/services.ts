@@ -1,0 +1,60 @@
+/**
+ * The interfaces through which components use each other. A component depends on these,
+ * never on another component's implementation, so a third-party package can stand in for
+ * any of them.
+ */
+
+/** Where the kernel prints (the UART on the virt board). */
+export interface Console {
+  write(text: string): void;
+}
+
+/** The platform's interrupt controller (the PLIC on the virt board). */
+export interface IrqController {
+  /** Routes interrupt `line` to `handler` and enables it. One handler per line. */
+  register(line: number, handler: () => void): void;
+  unregister(line: number): void;
+}
+
+/**
+ * A one-shot timer: one deadline programmed at a time (the CLINT's mtimecmp). The scheduler
+ * multiplexes its timers onto it.
+ */
+export interface ClockEvent {
+  /** ns since boot. */
+  now(): number;
+  /** Programs the next expiry (ns since boot); `Infinity` disarms it. */
+  setDeadline(deadline: number): void;
+  /** The deadline programmed now (Infinity when disarmed). */
+  readonly deadline: number;
+  /** Called from the timer interrupt once `now() >= deadline`; the timer is disarmed first. */
+  onExpire(handler: () => void): void;
+}
+
+/** The machine's power control (the sifive test device on the virt board). */
+export interface PowerControl {
+  /** Stops the machine; `code` becomes the exit status of the VMM. Never returns normally. */
+  powerOff(code: number): void;
+  reboot(): void;
+}
+
+/** Physical page frames (a buddy allocator, a region allocator...). */
+export interface FrameAllocator {
+  /** Allocates `bytes` (rounded up to whole pages) aligned to `align` bytes; returns a physical address. */
+  allocFrames(bytes: number, align?: number): number;
+  freeFrames(addr: number, bytes: number): void;
+  readonly freeBytes: number;
+  readonly totalBytes: number;
+}
+
+/** Byte-granular memory that devices can reach by DMA; addresses are physical. */
+export interface DmaHeap {
+  alloc(bytes: number, align?: number): number;
+  free(addr: number): void;
+}
+
+/** A piece of RAM that boot found free: what allocators may manage. */
+export interface MemoryRegion {
+  readonly base: number;
+  readonly size: number;
+}
