@@ -58,3 +58,9 @@ export interface MemoryRegion {
   readonly base: number;
   readonly size: number;
 }
+
+/** Runs async functions as threads (the cooperative scheduler of @uk/sched). */
+export interface ThreadSpawner {
+  /** Starts `fn` as a thread named `name`; resolves or rejects with its outcome. */
+  spawn<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
