@@ -1,5 +1,5 @@
 import type { Fdt, FdtNode } from '@uk/fdt';
-import type { Cpu } from './cpu.js';
+import type { Cpu, InterruptCode } from './cpu.js';
 import type { Console, MemoryRegion } from './services.js';
 
 /**
@@ -19,17 +19,10 @@ export const InitLevel = {
 } as const;
 export type InitLevel = (typeof InitLevel)[keyof typeof InitLevel];
 
-export const initLevelName: Record<InitLevel, string> = {
-  0: 'early',
-  1: 'platform',
-  2: 'memory',
-  3: 'paging',
-  4: 'scheduler',
-  5: 'drivers',
-  6: 'filesystems',
-  7: 'network',
-  8: 'application',
-};
+/** The level's name, lower case ('drivers'). */
+export function initLevelName(level: InitLevel): string {
+  return (Object.keys(InitLevel)[level] ?? String(level)).toLowerCase();
+}
 
 /** A typed name for a service one component provides and others use. */
 export interface ServiceKey<T> {
@@ -77,6 +70,13 @@ export interface KernelContext {
   readonly initRecords: readonly InitRecord[];
   /** ns since boot at which the kernel was entered. */
   readonly entryTime: number;
+  /** ns since boot at which `main` was called (NaN before). */
+  readonly mainTime: number;
+
+  /** Where the console's text goes from now on (the platform's UART); earlier text is replayed. */
+  setConsole(sink: Console): void;
+  /** Takes interrupt `code` (timer, external, software) and enables it in `mie`. */
+  setInterruptHandler(code: InterruptCode, handler: () => void): void;
 
   provide<T>(key: ServiceKey<T>, service: T): void;
   /** The service, or a KernelError('ENODEV') naming what to compose. */

@@ -63,17 +63,10 @@ export type Trap =
 /**
  * Called for every trap. Interrupts arrive only while the kernel waits in `wfi`; an
  * exception arrives synchronously from the access that caused it, and that access then
- * throws {@link MachineCheck} so the faulting code cannot carry on with a made-up value.
+ * throws an Error named `MachineCheck`, so the faulting code cannot carry on with a made-up
+ * value; the machine then stops and reports the fault.
  */
 export type TrapHandler = (trap: Trap) => void;
-
-/** Thrown by the CPU into guest code after an exception has been delivered to the trap handler. */
-export class MachineCheck extends Error {
-  constructor(readonly trap: Trap) {
-    super(trap.kind === 'exception' ? `exception ${trap.code} at 0x${trap.addr.toString(16)}: ${trap.reason}` : 'interrupt');
-    this.name = 'MachineCheck';
-  }
-}
 
 export interface Cpu {
   /** The hart this code runs on (`mhartid`). */

@@ -1,0 +1,12 @@
+export { ADDRESS_LIMIT, formatBytes, hex, PAGE_SIZE } from './bits.js';
+export { BUDDY_MAX_BLOCK, BUDDY_MAX_ORDER, BuddyAllocator, type BuddyStats } from './buddy/allocator.js';
+export { buddy, type BuddyComponentOptions } from './components/buddy.js';
+export { region } from './components/region.js';
+export { tlsf } from './components/tlsf.js';
+export { Pool, type PoolOptions, type PoolStats } from './pool/object-pool.js';
+export { RegionAllocator } from './region/bump.js';
+export { normalizeRegions, totalSize } from './regions.js';
+export { type AllocatorStats, allocatorStats, type HasStats } from './stats.js';
+export { AddressMap } from './table/address-map.js';
+export { TlsfFrames } from './tlsf/frame-adapter.js';
+export { TLSF_GRANULE, TlsfHeap, type TlsfOptions, type TlsfStats } from './tlsf/heap.js';

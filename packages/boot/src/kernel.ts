@@ -1,0 +1,64 @@
+import type { Component, ImageEntry, KernelContext, ServiceKey } from '@uk/hal';
+import { virt } from '@uk/plat-virt';
+import { start } from './start.js';
+
+/** The application: argv and env come from the kernel command line; its result is the exit status. */
+export type Main = (argv: string[], env: Record<string, string>, ctx: KernelContext) => number | undefined | Promise<number | undefined | void> | void;
+
+export interface KernelConfig {
+  /** The board's drivers; `virt()` from @uk/plat-virt unless given. */
+  platform?: Component;
+  /** A memory allocator: buddy(), tlsf() or region() from @uk/alloc. */
+  alloc?: Component;
+  /** Page tables: paging() from @uk/paging. Without it the MMU stays off. */
+  paging?: Component;
+  /** The scheduler: coop() from @uk/sched. Without it, main runs alone. */
+  sched?: Component;
+  /** Device drivers, each matched to device-tree nodes. */
+  drivers?: Component[];
+  /** File systems by mount point, e.g. { '/': ramfs(), '/data': fat('vda') }. */
+  fs?: Record<string, Component> | Component[];
+  /** The network stack. */
+  net?: Component;
+  /** Anything else, at the init level each declares. */
+  components?: Component[];
+  main: Main;
+}
+
+/** A composed kernel: what an image's default export is. */
+export interface Kernel extends ImageEntry {
+  /** Every component, in init order. */
+  readonly components: readonly Component[];
+}
+
+/**
+ * Composes a kernel from components, as Unikraft's build links micro-libraries: what is not
+ * listed here is not in the image.
+ */
+export function kernel(config: KernelConfig): Kernel {
+  const listed: Component[] = [
+    config.platform ?? virt(),
+    ...(config.alloc ? [config.alloc] : []),
+    ...(config.paging ? [config.paging] : []),
+    ...(config.sched ? [config.sched] : []),
+    ...(config.drivers ?? []),
+    ...(config.fs ? (Array.isArray(config.fs) ? config.fs : Object.values(config.fs)) : []),
+    ...(config.net ? [config.net] : []),
+    ...(config.components ?? []),
+  ];
+  // A stable sort: within a level, the order the application wrote.
+  const components = listed.map((c, i) => ({ c, i })).sort((a, b) => a.c.level - b.c.level || a.i - b.i).map((x) => x.c);
+  return {
+    components,
+    start: (cpu, boot) => start(cpu, boot, components, config.main),
+  };
+}
+
+/** Services some component requires and none provides: what `uk build` reports. */
+export function missingServices(components: readonly Component[]): Array<{ component: string; key: ServiceKey<unknown> }> {
+  const provided = new Set<string>();
+  for (const c of components) for (const k of c.provides ?? []) provided.add(k.id);
+  const missing: Array<{ component: string; key: ServiceKey<unknown> }> = [];
+  for (const c of components) for (const k of c.requires ?? []) if (!provided.has(k.id)) missing.push({ component: c.name, key: k });
+  return missing;
+}

@@ -1,0 +1,70 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { type ExecutionMode, Machine, readImage, ImageError } from '@uk/vmm';
+import { findApp } from '../build/app.js';
+import { buildApp } from '../build/bundle.js';
+import { UsageError } from '../errors.js';
+import { parseSize } from '../text/size.js';
+import { HELP } from './help.js';
+import { options } from './options.js';
+import { startWatchdog } from './watchdog.js';
+import { quoteWord } from '@uk/boot';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const sep = argv.indexOf('--');
+  const args = sep < 0 ? argv : argv.slice(0, sep);
+  const guestArgs = sep < 0 ? [] : argv.slice(sep + 1);
+  const { values, positionals } = options(args, {
+    mode: { type: 'string', default: 'isolated' },
+    mem: { type: 'string', short: 'm', default: '64M' },
+    timeout: { type: 'string' },
+    env: { type: 'string', short: 'e', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  }, 'run');
+  if (values.help) {
+    process.stdout.write(HELP.run);
+    return 0;
+  }
+  const target = positionals[0];
+  if (target === undefined) throw new UsageError('uk run: which image or app? e.g. uk run apps/hello (see uk run --help)');
+  if (positionals.length > 1) throw new UsageError(`uk run: unexpected argument ${positionals[1]}; guest arguments go after -- (see uk run --help)`);
+  const mode = values.mode as string;
+  if (mode !== 'isolated' && mode !== 'inline') throw new UsageError(`uk run: --mode ${mode}: expected isolated or inline`);
+  const memBytes = parseSize(values.mem as string, '--mem');
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const s = Number(values.timeout);
+    if (!(s > 0)) throw new UsageError(`uk run: --timeout ${values.timeout}: expected a number of seconds greater than 0`);
+    timeoutMs = s * 1000;
+  }
+  const env = (values.env as string[] | undefined) ?? [];
+  for (const e of env) if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) throw new UsageError(`uk run: --env ${e}: expected NAME=value`);
+
+  let imagePath = target;
+  if (existsSync(target) && statSync(target).isDirectory()) {
+    const app = findApp(target);
+    process.stderr.write(`building ${app.name}...\n`);
+    imagePath = (await buildApp(app)).imagePath;
+  } else if (!existsSync(target) && existsSync(`apps/${target}`)) {
+    imagePath = (await buildApp(findApp(target))).imagePath;
+  }
+  let image: ReturnType<typeof readImage>;
+  try {
+    image = readImage(imagePath);
+  } catch (e) {
+    if (e instanceof ImageError) throw new UsageError(`uk run: ${e.message}`);
+    throw e;
+  }
+  const name = basename(imagePath).replace(/\.uk\.js$/, '').replace(/\.js$/, '');
+  const bootargs = [...env.map(quoteWord), '--', ...[name, ...guestArgs].map(quoteWord)].join(' ');
+
+  const stdin = process.stdin;
+  const interactive = stdin.isTTY === true;
+  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined });
+  const watchdog = mode === 'inline' && timeoutMs !== undefined ? startWatchdog(timeoutMs) : undefined;
+  const result = await machine.run();
+  watchdog?.disarm();
+  if (interactive) stdin.pause();
+  if (result.reason !== 'poweroff') process.stderr.write(`uk: ${result.message}\n`);
+  return result.exitCode;
+}

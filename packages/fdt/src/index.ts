@@ -1,0 +1,15 @@
+export { FdtError, isFdtError, type FdtErrorCode } from './error.js';
+export { FdtProperty } from './tree/property.js';
+export { FdtNode, baseName, unitAddress } from './tree/node.js';
+export { Fdt, type FdtInit, type MemoryReservation } from './tree/fdt.js';
+export { parseFdt } from './parse/parser.js';
+export { readFdtTotalSize } from './format/header.js';
+export { FDT_MAGIC, FDT_VERSION, FDT_LAST_COMPATIBLE_VERSION, MAX_DEPTH } from './format/layout.js';
+export { compatible, isEnabled } from './bindings/status.js';
+export { addressCells, sizeCells, reg, regBig } from './bindings/addressing.js';
+export { interruptParent, interruptCells, interrupts, interruptsExtended } from './bindings/interrupts.js';
+export { chosen } from './bindings/chosen.js';
+export { buildFdt } from './build/builder.js';
+export { fdtToSpec, nodeToSpec, type FdtValue, type FdtNodeSpec, type FdtSpec } from './build/spec.js';
+export { toDts } from './dts/printer.js';
+export { encodeUtf8, decodeUtf8 } from './text/utf8.js';

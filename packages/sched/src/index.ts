@@ -1,0 +1,15 @@
+export { Scheduler, type SchedulerOptions, type SchedulerStats, type SpawnOptions } from './scheduler.js';
+export { Thread, type ThreadInfo, type ThreadState, type Waitable } from './thread/thread.js';
+export { Priority } from './thread/run-queue.js';
+export { CancelController, CancelSignal, type CancelSignalLike, cancelError } from './cancel/signal.js';
+export { TimerHandle } from './timer/handle.js';
+export { TimeoutSignal } from './timer/timeout.js';
+export { WaitQueue } from './sync/wait-queue.js';
+export { Mutex } from './sync/mutex.js';
+export { Semaphore } from './sync/semaphore.js';
+export { Condition } from './sync/condition.js';
+export { Event, type EventOptions } from './sync/event.js';
+export { Channel } from './sync/channel.js';
+export { VirtualClock } from './clock/virtual.js';
+export { formatNs } from './debug/dump.js';
+export { coop, type CoopOptions, SchedulerKey } from './component.js';

@@ -1,0 +1,80 @@
+import vm from 'node:vm';
+import { BusError } from '../bus/device.js';
+import { entryOf, wrapImage } from '../image/image.js';
+import type { MachineCore } from '../machine/machine.js';
+import { Hart, HartFault, type MmioPort } from './hart.js';
+import { EventLoopSleeper } from './sleepers.js';
+
+export interface Runner {
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Inline mode: the image runs in the VMM's own isolate and an MMIO access is a function call
+ * into the device model — the fast path, like MirageOS's unix target.
+ */
+export function runInline(core: MachineCore): Runner {
+  const sleeper = new EventLoopSleeper(core.clock.now);
+  let meip = false;
+  core.onExternal((asserted) => {
+    meip = asserted;
+    sleeper.notify();
+  });
+  const bus = core.bus;
+  const port: MmioPort = {
+    read(pa, size) {
+      try {
+        return bus.read(pa, size);
+      } catch (e) {
+        if (e instanceof BusError) throw new HartFault(5, pa, e.reason);
+        throw e;
+      }
+    },
+    write(pa, size, value) {
+      try {
+        bus.write(pa, size, value);
+      } catch (e) {
+        if (e instanceof BusError) throw new HartFault(7, pa, e.reason);
+        throw e;
+      }
+    },
+    sync() {},
+  };
+  const hart = new Hart({
+    hartId: 0,
+    ram: core.ram,
+    port,
+    clint: core.clint,
+    externalPending: () => meip,
+    sleeper,
+    macrotask: setImmediate,
+    now: core.clock.now,
+    onFault: (t) => core.fault(t),
+    onCrash: (e) => core.crash(e),
+    isStopped: () => core.stopped,
+  });
+
+  // Guest promises are the host's promises here: a rejection nobody handles is the guest's.
+  const onRejection = (reason: unknown) => core.crash(reason);
+  process.on('unhandledRejection', onRejection);
+
+  setImmediate(() => {
+    try {
+      const exports: unknown = new vm.Script(wrapImage(core.image.code), { filename: core.image.path }).runInThisContext();
+      const entry = entryOf(exports, core.image.path);
+      entry.start(hart.cpu, { hartId: 0, dtb: core.dtbAddr }).then(
+        () => core.stop({ exitCode: 70, reason: 'returned', message: 'the kernel returned without powering off the machine' }),
+        (e: unknown) => core.crash(e),
+      );
+    } catch (e) {
+      core.crash(e);
+    }
+  });
+
+  return {
+    shutdown: async () => {
+      process.off('unhandledRejection', onRejection);
+      sleeper.notify();
+    },
+  };
+}

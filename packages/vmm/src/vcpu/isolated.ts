@@ -1,0 +1,138 @@
+import { Worker } from 'node:worker_threads';
+import { BusError } from '../bus/device.js';
+import type { MachineCore } from '../machine/machine.js';
+import { Ctl, createRing, type RingHandler, RingServer } from './exit-ring.js';
+import type { Runner } from './inline.js';
+import type { WorkerBoot } from './worker-protocol.js';
+
+/** How long the device side keeps polling for exits after the last one (ms). */
+const SPIN_MS = 0.25;
+/** The longest the device side polls before letting the host's event loop run (ms). */
+const SLICE_MS = 4;
+
+function workerUrl(): URL {
+  const here = import.meta.url;
+  // From source (tests), the worker comes from the package's build.
+  if (here.endsWith('.ts')) return new URL('../../dist/vcpu-worker.js', here);
+  return new URL('./vcpu-worker.js', here);
+}
+
+/**
+ * Isolated mode: the vCPU is a Worker with its own V8 isolate whose guest realm holds only
+ * ECMAScript's built-ins. MMIO exits cross through a shared-memory ring (exit-ring.ts); the
+ * device models stay on this thread.
+ */
+export function runIsolated(core: MachineCore): Runner {
+  const ring = createRing();
+  const server = new RingServer(ring);
+  const ctl = server.ctl;
+  const bus = core.bus;
+
+  core.onExternal((asserted) => {
+    Atomics.store(ctl, Ctl.MEIP, asserted ? 1 : 0);
+    Atomics.add(ctl, Ctl.WAKE, 1);
+    Atomics.notify(ctl, Ctl.WAKE);
+  });
+
+  const handler: RingHandler = {
+    read(addr, size) {
+      try {
+        return bus.read(addr, size);
+      } catch (e) {
+        if (e instanceof BusError) return undefined;
+        throw e;
+      }
+    },
+    write(addr, size, value) {
+      try {
+        bus.write(addr, size, value);
+      } catch (e) {
+        // The vCPU checks windows before posting; a miss here is a device's own refusal.
+        if (!(e instanceof BusError)) throw e;
+      }
+    },
+  };
+
+  const boot: WorkerBoot = {
+    ram: core.ram.sab,
+    ramBase: core.ram.base,
+    ring,
+    clintState: core.clint.state,
+    windows: bus.windows().map((w) => ({ base: w.base, size: w.size })),
+    clintBase: bus.windows().find((w) => w.name === 'clint')?.base ?? 0,
+    origin: core.clock.origin,
+    code: core.image.code,
+    path: core.image.path,
+    dtb: core.dtbAddr,
+  };
+  const worker = new Worker(workerUrl(), { workerData: boot, stdout: false, stderr: false });
+
+  const pump = (): void => {
+    if (core.stopped) return;
+    const start = performance.now();
+    let last = start;
+    for (;;) {
+      let n: number;
+      try {
+        n = server.drain(handler);
+      } catch (e) {
+        core.crash(e);
+        return;
+      }
+      if (core.stopped) return;
+      const t = performance.now();
+      if (n > 0) last = t;
+      else if (Atomics.load(ctl, Ctl.VCPU_HALTED) !== 0 || t - last > SPIN_MS) break;
+      if (t - start > SLICE_MS) {
+        setImmediate(pump);
+        return;
+      }
+    }
+    park();
+  };
+  const park = (): void => {
+    Atomics.store(ctl, Ctl.DEVICE_SLEEPING, 1);
+    const head = Atomics.load(ctl, Ctl.HEAD);
+    const resume = (): void => {
+      Atomics.store(ctl, Ctl.DEVICE_SLEEPING, 0);
+      pump();
+    };
+    if (server.pendingEntries()) {
+      resume();
+      return;
+    }
+    const w = Atomics.waitAsync(ctl, Ctl.HEAD, head);
+    if (w.async) void w.value.then(resume);
+    else resume();
+  };
+
+  worker.on('message', (m: { type: string; trap?: never; error?: string }) => {
+    if (m.type === 'fault' && m.trap) core.fault(m.trap);
+    else if (m.type === 'crash') core.crash(new GuestError(m.error ?? 'unknown error'));
+    else if (m.type === 'returned') core.stop({ exitCode: 70, reason: 'returned', message: 'the kernel returned without powering off the machine' });
+  });
+  park();
+  worker.on('error', (e) => core.crash(e));
+  worker.on('exit', (code) => {
+    if (!core.stopped) core.crash(new Error(`the vCPU thread ended unexpectedly (exit ${code})`));
+  });
+
+  return {
+    shutdown: async () => {
+      Atomics.store(ctl, Ctl.STOPPED, 1);
+      Atomics.add(ctl, Ctl.WAKE, 1);
+      Atomics.notify(ctl, Ctl.WAKE);
+      Atomics.notify(ctl, Ctl.HEAD);
+      await worker.terminate();
+    },
+  };
+}
+
+/** An error that happened in the guest, carried across the thread boundary as its stack text. */
+class GuestError extends Error {
+  constructor(text: string) {
+    super(text);
+    this.name = 'GuestError';
+    this.stack = text;
+  }
+}
