@@ -63,4 +63,10 @@ export interface MemoryRegion {
 export interface ThreadSpawner {
   /** Starts `fn` as a thread named `name`; resolves or rejects with its outcome. */
   spawn<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Blocks the calling thread until `promise` settles, letting other threads run meanwhile.
+   * A thread keeps the CPU across a plain `await` of a promise the scheduler does not know
+   * (a device's), so components that wait on hardware wait through this when it exists.
+   */
+  waitFor<T>(promise: Promise<T>): Promise<T>;
 }

@@ -34,6 +34,7 @@ export function coop(opts: CoopOptions = {}): Component {
       });
       const spawner: ThreadSpawner = {
         spawn: <T>(name: string, fn: () => Promise<T>): Promise<T> => sched.spawn<T>(name, () => fn()).done,
+        waitFor: <T>(promise: Promise<T>): Promise<T> => sched.waitFor(promise),
       };
       ctx.provide(Services.scheduler, spawner);
       ctx.provide(SchedulerKey, sched);
