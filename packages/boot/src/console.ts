@@ -5,22 +5,22 @@ import type { Console } from '@uk/hal';
  * during early boot is still printed once a sink exists.
  */
 export class BootConsole implements Console {
-  private sink: Console | undefined;
-  private early: string[] = [];
+  #sink: Console | undefined;
+  #early: string[] = [];
 
   attach(sink: Console): void {
-    this.sink = sink;
-    const early = this.early.join('');
-    this.early = [];
+    this.#sink = sink;
+    const early = this.#early.join('');
+    this.#early = [];
     if (early !== '') sink.write(early);
   }
 
   get attached(): boolean {
-    return this.sink !== undefined;
+    return this.#sink !== undefined;
   }
 
   write(text: string): void {
-    if (this.sink === undefined) this.early.push(text);
-    else this.sink.write(text);
+    if (this.#sink === undefined) this.#early.push(text);
+    else this.#sink.write(text);
   }
 }

@@ -8,21 +8,21 @@ const RESET = 0x7777;
 
 /** Power control through SiFive's test device: the exit status rides in the upper half. */
 export class TestDevicePower implements PowerControl {
-  private readonly addr: number;
+  readonly #addr: number;
 
-  constructor(
-    private readonly cpu: Cpu,
-    node: FdtNode,
-  ) {
-    this.addr = registerBase(node);
+  readonly #cpu: Cpu;
+
+  constructor(cpu: Cpu, node: FdtNode) {
+    this.#cpu = cpu;
+    this.#addr = registerBase(node);
   }
 
   powerOff(code: number): void {
     const status = code & 0xffff;
-    this.cpu.mmio.write32(this.addr, status === 0 ? PASS : (FAIL | (status << 16)) >>> 0);
+    this.#cpu.mmio.write32(this.#addr, status === 0 ? PASS : (FAIL | (status << 16)) >>> 0);
   }
 
   reboot(): void {
-    this.cpu.mmio.write32(this.addr, RESET);
+    this.#cpu.mmio.write32(this.#addr, RESET);
   }
 }

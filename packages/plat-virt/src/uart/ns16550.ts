@@ -18,24 +18,24 @@ const FIFO_DEPTH = 16;
  * line costs one register read per 16 characters, not one per character.
  */
 export class Ns16550Console implements Console {
-  private readonly base: number;
-  private readonly stride: number;
-  private input: ((bytes: Uint8Array) => void) | undefined;
+  readonly #base: number;
+  readonly #stride: number;
+  #input: ((bytes: Uint8Array) => void) | undefined;
 
-  constructor(
-    private readonly cpu: Cpu,
-    node: FdtNode,
-  ) {
-    this.base = registerBase(node);
-    this.stride = 1 << (node.prop('reg-shift')?.u32() ?? 0);
+  readonly #cpu: Cpu;
+
+  constructor(cpu: Cpu, node: FdtNode) {
+    this.#cpu = cpu;
+    this.#base = registerBase(node);
+    this.#stride = 1 << (node.prop('reg-shift')?.u32() ?? 0);
     const m = cpu.mmio;
-    m.write8(this.reg(LCR), 0x03); // 8N1, DLAB off
-    m.write8(this.reg(FCR), 0x07); // FIFOs on and cleared
-    m.write8(this.reg(IER), 0x00);
+    m.write8(this.#reg(LCR), 0x03); // 8N1, DLAB off
+    m.write8(this.#reg(FCR), 0x07); // FIFOs on and cleared
+    m.write8(this.#reg(IER), 0x00);
   }
 
-  private reg(n: number): number {
-    return this.base + n * this.stride;
+  #reg(n: number): number {
+    return this.#base + n * this.#stride;
   }
 
   write(text: string): void {
@@ -43,9 +43,9 @@ export class Ns16550Console implements Console {
   }
 
   writeBytes(bytes: Uint8Array): void {
-    const m = this.cpu.mmio;
-    const thr = this.reg(THR);
-    const lsr = this.reg(LSR);
+    const m = this.#cpu.mmio;
+    const thr = this.#reg(THR);
+    const lsr = this.#reg(LSR);
     for (let i = 0; i < bytes.length; ) {
       while ((m.read8(lsr) & LSR_THRE) === 0) {
         // The FIFO drains at line rate on real hardware; here it is already empty.
@@ -57,14 +57,14 @@ export class Ns16550Console implements Console {
 
   /** Delivers received bytes to `handler`; call `interrupt()` from the UART's IRQ. */
   onInput(handler: (bytes: Uint8Array) => void): void {
-    this.input = handler;
-    this.cpu.mmio.write8(this.reg(IER), 0x01);
+    this.#input = handler;
+    this.#cpu.mmio.write8(this.#reg(IER), 0x01);
   }
 
   interrupt(): void {
-    const m = this.cpu.mmio;
+    const m = this.#cpu.mmio;
     const got: number[] = [];
-    while (m.read8(this.reg(LSR)) & LSR_DR) got.push(m.read8(this.reg(RBR)));
-    if (got.length > 0) this.input?.(Uint8Array.from(got));
+    while (m.read8(this.#reg(LSR)) & LSR_DR) got.push(m.read8(this.#reg(RBR)));
+    if (got.length > 0) this.#input?.(Uint8Array.from(got));
   }
 }
