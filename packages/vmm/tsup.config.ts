@@ -1,9 +1,17 @@
+import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared.js';
 
-export default packageBuild({
-  // The vCPU worker is its own entry: isolated mode starts it as a Worker script.
-  entry: { index: 'src/index.ts', 'vcpu-worker': 'src/vcpu/worker.ts' },
-  dts: { entry: 'src/index.ts', compilerOptions: { customConditions: [] } },
-  platform: 'node',
-  splitting: true,
-});
+export default [
+  packageBuild({ platform: 'node', clean: false }),
+  // The vCPU worker: one self-contained file, so that starting a Worker loads one module.
+  defineConfig({
+    entry: { 'vcpu-worker': 'src/vcpu/worker.ts' },
+    format: ['esm'],
+    platform: 'node',
+    target: 'es2022',
+    sourcemap: true,
+    clean: false,
+    noExternal: [/./],
+    splitting: false,
+  }),
+];

@@ -6,3 +6,4 @@ export type { MmioDevice } from './bus/device.js';
 export { BusError } from './bus/device.js';
 export type { IrqLine } from './devices/plic.js';
 export { ECMASCRIPT_GLOBALS } from './vcpu/guest-realm.js';
+export { prestartVcpu } from './vcpu/spare.js';

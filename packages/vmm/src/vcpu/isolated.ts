@@ -1,8 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import { BusError } from '../bus/device.js';
 import type { MachineCore } from '../machine/machine.js';
 import { Ctl, createRing, type RingHandler, RingServer } from './exit-ring.js';
 import type { Runner } from './inline.js';
+import { startWorker, takeSpareWorker } from './spare.js';
 import type { WorkerBoot } from './worker-protocol.js';
 
 /** How long the device side keeps polling for exits after the last one (ms). */
@@ -10,12 +10,6 @@ const SPIN_MS = 0.25;
 /** The longest the device side polls before letting the host's event loop run (ms). */
 const SLICE_MS = 4;
 
-function workerUrl(): URL {
-  const here = import.meta.url;
-  // From source (tests), the worker comes from the package's build.
-  if (here.endsWith('.ts')) return new URL('../../dist/vcpu-worker.js', here);
-  return new URL('./vcpu-worker.js', here);
-}
 
 /**
  * Isolated mode: the vCPU is a Worker with its own V8 isolate whose guest realm holds only
@@ -65,7 +59,8 @@ export function runIsolated(core: MachineCore): Runner {
     path: core.image.path,
     dtb: core.dtbAddr,
   };
-  const worker = new Worker(workerUrl(), { workerData: boot, stdout: false, stderr: false });
+  const worker = takeSpareWorker() ?? startWorker();
+  worker.postMessage({ type: 'boot', boot });
 
   const pump = (): void => {
     if (core.stopped) return;
