@@ -18,3 +18,5 @@ const code = await main(argv);
 process.exitCode = code;
 // A guest's host resources (sockets, files) are closed by now; do not wait on stragglers.
 setImmediate(() => process.exit(code));
+
+export {};

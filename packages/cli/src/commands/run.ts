@@ -8,6 +8,7 @@ import { parseSize } from '../text/size.js';
 import { HELP } from './help.js';
 import { options } from './options.js';
 import { startWatchdog } from './watchdog.js';
+import { openCodeCache } from '../cache/code-cache.js';
 import { quoteWord } from '@uk/boot';
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -19,8 +20,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     mem: { type: 'string', short: 'm', default: '64M' },
     timeout: { type: 'string' },
     env: { type: 'string', short: 'e', multiple: true },
+    'code-cache': { type: 'boolean', default: true },
+    'no-code-cache': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, 'run');
+  if (values['no-code-cache']) values['code-cache'] = false;
   if (values.help) {
     process.stdout.write(HELP.run);
     return 0;
@@ -60,7 +64,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const stdin = process.stdin;
   const interactive = stdin.isTTY === true;
-  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined });
+  const codeCache = values['code-cache'] === false ? undefined : openCodeCache(image.bytes);
+  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined, codeCache });
   const watchdog = mode === 'inline' && timeoutMs !== undefined ? startWatchdog(timeoutMs) : undefined;
   const result = await machine.run();
   watchdog?.disarm();

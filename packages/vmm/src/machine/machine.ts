@@ -44,6 +44,11 @@ export interface MachineOptions {
   readonly devices?: readonly SlotDevice[];
   /** Bytes for the UART's receiver (an interactive terminal's stdin). */
   readonly input?: NodeJS.ReadableStream;
+  /**
+   * V8's code cache for the image: compiled code from an earlier boot, so this one skips
+   * compiling what it runs; `onUpdate` receives a fresh cache once the guest has booted.
+   */
+  readonly codeCache?: { readonly data?: Uint8Array; onUpdate?(data: Uint8Array): void };
   /** How many times a guest may reset the machine before it is stopped. */
   readonly maxResets?: number;
 }
@@ -69,6 +74,7 @@ export interface MachineCore {
   readonly clock: { now(): number; origin: bigint };
   readonly dtbAddr: number;
   readonly image: Image;
+  readonly codeCache?: MachineOptions['codeCache'];
   readonly stopped: boolean;
   stop(result: MachineResult): void;
   fault(trap: HartTrap): void;
@@ -165,6 +171,7 @@ export class Machine {
       clock,
       dtbAddr: ram.base + dtbOffset,
       image,
+      codeCache: o.codeCache,
       get stopped() {
         return result !== undefined;
       },

@@ -53,6 +53,8 @@ export function runInline(core: MachineCore): Runner {
     onCrash: (e) => core.crash(e),
     isStopped: () => core.stopped,
   });
+  // The script, when the host wants a fresh code cache from it at the end of the run.
+  let compiled: vm.Script | undefined;
 
   // Guest promises are the host's promises here: a rejection nobody handles is the guest's.
   const onRejection = (reason: unknown) => core.crash(reason);
@@ -60,7 +62,9 @@ export function runInline(core: MachineCore): Runner {
 
   setImmediate(() => {
     try {
-      const exports: unknown = new vm.Script(wrapImage(core.image.code), { filename: core.image.path }).runInThisContext();
+      const script = new vm.Script(wrapImage(core.image.code), { filename: core.image.path, cachedData: core.codeCache?.data });
+      if (core.codeCache?.data === undefined || script.cachedDataRejected === true) compiled = script;
+      const exports: unknown = script.runInThisContext();
       const entry = entryOf(exports, core.image.path);
       entry.start(hart.cpu, { hartId: 0, dtb: core.dtbAddr }).then(
         () => core.stop({ exitCode: 70, reason: 'returned', message: 'the kernel returned without powering off the machine' }),
@@ -74,6 +78,8 @@ export function runInline(core: MachineCore): Runner {
   return {
     shutdown: async () => {
       process.off('unhandledRejection', onRejection);
+      // After the run, the cache holds every function the guest compiled, not just its top level.
+      if (compiled !== undefined) core.codeCache?.onUpdate?.(new Uint8Array(compiled.createCachedData()));
       sleeper.notify();
     },
   };

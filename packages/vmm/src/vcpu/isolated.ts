@@ -58,6 +58,8 @@ export function runIsolated(core: MachineCore): Runner {
     code: core.image.code,
     path: core.image.path,
     dtb: core.dtbAddr,
+    codeCache: core.codeCache?.data,
+    wantCodeCache: core.codeCache?.onUpdate !== undefined,
   };
   const worker = takeSpareWorker() ?? startWorker();
   worker.postMessage({ type: 'boot', boot });
@@ -101,11 +103,16 @@ export function runIsolated(core: MachineCore): Runner {
     else resume();
   };
 
-  worker.on('message', (m: { type: string; trap?: never; error?: string }) => {
+  worker.on('message', (m: { type: string; trap?: never; error?: string; data?: Uint8Array }) => {
+    if (m.type === 'code-cache' && m.data) {
+      core.codeCache?.onUpdate?.(m.data);
+      gotCodeCache?.();
+    }
     if (m.type === 'fault' && m.trap) core.fault(m.trap);
     else if (m.type === 'crash') core.crash(new GuestError(m.error ?? 'unknown error'));
     else if (m.type === 'returned') core.stop({ exitCode: 70, reason: 'returned', message: 'the kernel returned without powering off the machine' });
   });
+  let gotCodeCache: (() => void) | undefined;
   park();
   worker.on('error', (e) => core.crash(e));
   worker.on('exit', (code) => {
@@ -118,6 +125,14 @@ export function runIsolated(core: MachineCore): Runner {
       Atomics.add(ctl, Ctl.WAKE, 1);
       Atomics.notify(ctl, Ctl.WAKE);
       Atomics.notify(ctl, Ctl.HEAD);
+      if (boot.wantCodeCache && core.codeCache?.data === undefined) {
+        // Once per image: the stopped vCPU's event loop is free to answer, or we go without.
+        await new Promise<void>((resolve) => {
+          gotCodeCache = resolve;
+          worker.postMessage({ type: 'code-cache?' });
+          setTimeout(resolve, 200).unref();
+        });
+      }
       await worker.terminate();
     },
   };

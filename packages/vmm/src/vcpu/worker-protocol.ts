@@ -11,6 +11,10 @@ export interface WorkerBoot {
   clintBase: number;
   origin: bigint;
   code: string;
+  /** V8's code cache for `code` from an earlier run, if the host has one. */
+  codeCache?: Uint8Array;
+  /** Post a fresh code cache once the guest has booted (the host has none, or it was stale). */
+  wantCodeCache: boolean;
   path: string;
   dtb: number;
 }

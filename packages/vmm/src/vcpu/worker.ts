@@ -95,7 +95,16 @@ function run(boot: WorkerBoot): void {
   const realm = createGuestRealm();
   let entry: ReturnType<typeof entryOf>;
   try {
-    entry = entryOf(vm.runInContext(wrapImage(boot.code), realm, { filename: boot.path }), boot.path);
+    const script = new vm.Script(wrapImage(boot.code), { filename: boot.path, cachedData: boot.codeCache });
+    if (boot.wantCodeCache && (boot.codeCache === undefined || script.cachedDataRejected === true)) {
+      // Asked for at the end of the run, when it holds every function the guest compiled.
+      port?.on('message', (m: { type: string }) => {
+        if (m.type !== 'code-cache?') return;
+        const data = new Uint8Array(script.createCachedData());
+        post({ type: 'code-cache', data }, [data.buffer]);
+      });
+    }
+    entry = entryOf(script.runInContext(realm), boot.path);
   } catch (e) {
     post({ type: 'crash', error: describe(e) });
     throw e;
