@@ -41,6 +41,7 @@ export const InterruptEnable = {
 
 /** Exception causes, numbered as in `mcause` (RISC-V privileged specification, table 3.6). */
 export const Exception = {
+  InstructionAccessFault: 1,
   LoadAccessFault: 5,
   StoreAccessFault: 7,
   InstructionPageFault: 12,

@@ -7,3 +7,4 @@ export { BusError } from './bus/device.js';
 export type { IrqLine } from './devices/plic.js';
 export { ECMASCRIPT_GLOBALS } from './vcpu/guest-realm.js';
 export { prestartVcpu } from './vcpu/spare.js';
+export { Mmu, PageFault, type MmuOptions } from './mmu/index.js';

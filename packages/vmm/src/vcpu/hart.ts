@@ -1,4 +1,5 @@
 import type { Clint } from '../devices/clint.js';
+import { PageFault } from '../mmu/index.js';
 
 /**
  * The hart: the object the kernel receives as its CPU. It is the same code in both execution
@@ -153,8 +154,9 @@ export class Hart {
   /** Delivers an exception to the kernel, tells the machine, and returns what to throw. */
   private fault(e: unknown, va: number, accessFaultCode: number): Error {
     if (e instanceof MachineCheck) return e;
+    // A port's HartFault and the MMU's PageFault both carry the trap's cause, address and why.
     const trap: HartTrap =
-      e instanceof HartFault
+      e instanceof HartFault || e instanceof PageFault
         ? { kind: 'exception', code: e.code, addr: e.addr, reason: e.reason }
         : { kind: 'exception', code: accessFaultCode, addr: va, reason: e instanceof Error ? e.message : String(e) };
     try {

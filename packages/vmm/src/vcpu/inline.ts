@@ -2,6 +2,7 @@ import vm from 'node:vm';
 import { BusError } from '../bus/device.js';
 import { entryOf, wrapImage } from '../image/image.js';
 import type { MachineCore } from '../machine/machine.js';
+import { Mmu } from '../mmu/index.js';
 import { Hart, HartFault, type MmioPort } from './hart.js';
 import { EventLoopSleeper } from './sleepers.js';
 
@@ -52,6 +53,7 @@ export function runInline(core: MachineCore): Runner {
     onFault: (t) => core.fault(t),
     onCrash: (e) => core.crash(e),
     isStopped: () => core.stopped,
+    mmu: new Mmu(core.ram),
   });
   // The script, when the host wants a fresh code cache from it at the end of the run.
   let compiled: vm.Script | undefined;

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Clint } from '../devices/clint.js';
 import { entryOf, wrapImage } from '../image/image.js';
 import { Layout } from '../machine/layout.js';
+import { Mmu } from '../mmu/index.js';
 import { Ctl, RingClient } from './exit-ring.js';
 import { createGuestRealm, stripGlobals } from './guest-realm.js';
 import { Hart, HartFault, type MmioPort, type Sleeper } from './hart.js';
@@ -82,6 +83,7 @@ function run(boot: WorkerBoot): void {
     onFault: (trap) => post({ type: 'fault', trap }),
     onCrash: (e) => post({ type: 'crash', error: describe(e) }),
     isStopped: () => Atomics.load(ctl, Ctl.STOPPED) !== 0,
+    mmu: new Mmu({ base: boot.ramBase, size: ramBytes.length, bytes: ramBytes }),
   });
 
   const describe = (e: unknown): string => {
