@@ -2,6 +2,7 @@ import { buildCommand } from './commands/build.js';
 import { dtbCommand } from './commands/dtb.js';
 import { HELP, VERSION } from './commands/help.js';
 import { inspectCommand } from './commands/inspect.js';
+import { newCommand } from './commands/new.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
 
@@ -20,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
       case '--version':
         process.stdout.write(`uk ${VERSION}\n`);
         return 0;
+      case 'new':
+        return newCommand(rest);
       case 'build':
         return await buildCommand(rest);
       case 'run':
@@ -29,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'dtb':
         return dtbCommand(rest);
       default:
-        throw new UsageError(`uk: unknown command ${command}; the commands are build, run, inspect and dtb (see uk --help)`);
+        throw new UsageError(`uk: unknown command ${command}; the commands are new, build, run, inspect and dtb (see uk --help)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

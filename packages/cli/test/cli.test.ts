@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,8 +132,29 @@ describe('uk dtb', () => {
   });
 });
 
+describe('uk new', () => {
+  it('scaffolds an app that builds and boots at once', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'uk-new-'));
+    const r = uk(['new', 'my-app'], { cwd: parent });
+    expect(r.code, r.stderr).toBe(0);
+    const app = join(parent, 'my-app');
+    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+    expect(pkg.dependencies['@uk/boot']).toMatch(/^\^\d+\.\d+\.\d+$/);
+    // What \`pnpm install\` would link, taken from this workspace.
+    mkdirSync(join(app, 'node_modules', '@uk'), { recursive: true });
+    for (const p of ['boot', 'hal', 'fdt', 'plat-virt']) symlinkSync(join(root, 'packages', p), join(app, 'node_modules', '@uk', p));
+    const build = uk(['build', app]);
+    expect(build.code, build.stderr).toBe(0);
+    const run = uk(['run', app, '--', 'x']);
+    expect(run.stdout).toContain('Hello from my-app! argv: ["x"]');
+    expect(run.code).toBe(0);
+    expect(uk(['new', 'my-app'], { cwd: parent }).code).toBe(2);
+    expect(uk(['new', 'Bad Name'], { cwd: parent }).code).toBe(2);
+  });
+});
+
 describe('uk --help', () => {
-  it.each(['build', 'run', 'inspect', 'dtb'])('documents %s', (verb) => {
+  it.each(['new', 'build', 'run', 'inspect', 'dtb'])('documents %s', (verb) => {
     const r = uk([verb, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: uk ${verb}`));
@@ -142,7 +163,7 @@ describe('uk --help', () => {
 
   it('lists every command', () => {
     const r = uk(['--help']);
-    for (const verb of ['build', 'run', 'inspect', 'dtb']) expect(r.stdout).toContain(`  ${verb}`);
+    for (const verb of ['new', 'build', 'run', 'inspect', 'dtb']) expect(r.stdout).toContain(`  ${verb}`);
   });
 
   it('names an unknown command', () => {

@@ -6,6 +6,7 @@ export const HELP: Record<string, string> = {
 Usage: uk <command> [options]
 
 Commands:
+  new <name>              scaffold an app: package.json, a kernel entry and a test
   build [app]             bundle an app's kernel into an image (<app>/dist/<name>.uk.js)
   run <image|app>         boot an image (or build and boot an app) on the uk virtual machine
   inspect <image>         show the components in an image and what each costs in bytes
@@ -24,6 +25,19 @@ Examples:
   uk run apps/hello -- world
   uk run --mode inline --mem 128M apps/hello/dist/hello.uk.js
   uk inspect apps/hello/dist/hello.uk.js
+`,
+  new: `Usage: uk new <name> [options]
+
+Creates the directory <name> with an app that builds and boots at once: package.json
+(scripts build, start and test), src/kernel.ts (export default kernel({ main })) and
+test/kernel.test.ts (builds the image, boots it, checks what it prints). Inside uk's own
+repository the app uses the workspace's packages; elsewhere, the published @uk packages.
+
+Options:
+  -h, --help              show this help
+
+Example:
+  uk new my-app && cd my-app && pnpm install && pnpm start
 `,
   build: `Usage: uk build [app] [options]
 
