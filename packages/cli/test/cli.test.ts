@@ -43,6 +43,9 @@ describe('uk build', () => {
     const sum = manifest.packages.reduce((s: number, p: { bytes: number }) => s + p.bytes, 0);
     expect(sum).toBeLessThanOrEqual(manifest.bytes);
     expect(sum).toBeGreaterThan(manifest.bytes * 0.9);
+    // What hello does not compose contributes zero bytes.
+    const names = manifest.packages.map((p: { name: string }) => p.name);
+    for (const absent of ['@uk/alloc', '@uk/paging', '@uk/sched', '@uk/vmm']) expect(names).not.toContain(absent);
   });
 
   it('rejects a directory that is not an app', () => {
