@@ -1,5 +1,5 @@
 import { serviceKey } from './component.js';
-import type { ClockEvent, DmaHeap, FrameAllocator, IrqController, PowerControl, ThreadSpawner } from './services.js';
+import type { ClockEvent, DmaHeap, FrameAllocator, IrqController, PowerControl, ThreadSpawner, Timers } from './services.js';
 
 /** The services of the base system, by the names components look them up with. */
 const PLATFORM = 'a platform: virt() from @uk/plat-virt';
@@ -12,4 +12,5 @@ export const Services = {
   frames: serviceKey<FrameAllocator>('frames', ALLOCATOR),
   dma: serviceKey<DmaHeap>('dma', ALLOCATOR),
   scheduler: serviceKey<ThreadSpawner>('scheduler', 'coop() from @uk/sched'),
+  timers: serviceKey<Timers>('timers', 'coop() from @uk/sched'),
 } as const;

@@ -59,6 +59,12 @@ export interface MemoryRegion {
   readonly size: number;
 }
 
+/** Many timers on the platform's one clock event: whoever owns the clock (the scheduler) provides them. */
+export interface Timers {
+  /** Calls `fn` from the timer interrupt once the clock reads `deadline` (ns since boot). */
+  setTimer(deadline: number, fn: () => void): { cancel(): void };
+}
+
 /** Runs async functions as threads (the cooperative scheduler of @uk/sched). */
 export interface ThreadSpawner {
   /** Starts `fn` as a thread named `name`; resolves or rejects with its outcome. */

@@ -21,7 +21,7 @@ export function coop(opts: CoopOptions = {}): Component {
     level: InitLevel.Scheduler,
     package: '@uk/sched',
     requires: [Services.clock],
-    provides: [Services.scheduler, SchedulerKey],
+    provides: [Services.scheduler, Services.timers, SchedulerKey],
     init(ctx: KernelContext): void {
       const sched = new Scheduler({
         clock: ctx.get(Services.clock),
@@ -37,6 +37,7 @@ export function coop(opts: CoopOptions = {}): Component {
         waitFor: <T>(promise: Promise<T>): Promise<T> => sched.waitFor(promise),
       };
       ctx.provide(Services.scheduler, spawner);
+      ctx.provide(Services.timers, { setTimer: (deadline: number, fn: () => void) => sched.setTimer(deadline, fn) });
       ctx.provide(SchedulerKey, sched);
     },
   };

@@ -27,7 +27,7 @@ describe('coop()', () => {
     const c: Component = coop();
     expect(c).toMatchObject({ name: 'sched', level: InitLevel.Scheduler, package: '@uk/sched' });
     expect(c.requires).toEqual([Services.clock]);
-    expect(c.provides).toEqual([Services.scheduler, SchedulerKey]);
+    expect(c.provides).toEqual([Services.scheduler, Services.timers, SchedulerKey]);
   });
 
   it('provides a ThreadSpawner that runs main as the first thread, and the scheduler itself', async () => {
