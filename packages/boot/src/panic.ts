@@ -1,17 +1,8 @@
-import type { Trap } from '@uk/hal';
-
-const causes: Record<number, string> = {
-  1: 'instruction access fault',
-  5: 'load access fault',
-  7: 'store access fault',
-  12: 'instruction page fault',
-  13: 'load page fault',
-  15: 'store page fault',
-};
+import { exceptionName, type Trap } from '@uk/hal';
 
 export function describeTrap(trap: Trap): string {
   if (trap.kind === 'interrupt') return `interrupt ${trap.code}`;
-  return `${causes[trap.code] ?? `exception ${trap.code}`} at 0x${trap.addr.toString(16)}: ${trap.reason}`;
+  return `${exceptionName(trap.code)} at 0x${trap.addr.toString(16)}: ${trap.reason}`;
 }
 
 /** The panic report: what, while doing what, and where (the stack). */

@@ -50,6 +50,12 @@ export const Exception = {
 } as const;
 export type ExceptionCode = (typeof Exception)[keyof typeof Exception];
 
+/** 'load page fault' for 13: the words of the specification, for reports a person reads. */
+export function exceptionName(code: number): string {
+  const name = Object.keys(Exception).find((k) => Exception[k as keyof typeof Exception] === code);
+  return name === undefined ? `exception ${code}` : name.replace(/[A-Z]/g, (c, i) => (i === 0 ? c.toLowerCase() : ` ${c.toLowerCase()}`));
+}
+
 export type Trap =
   | { readonly kind: 'interrupt'; readonly code: InterruptCode }
   | {

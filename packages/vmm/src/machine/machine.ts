@@ -8,6 +8,7 @@ import type { Image } from '../image/image.js';
 import type { HartTrap } from '../vcpu/hart.js';
 import { runInline } from '../vcpu/inline.js';
 import { runIsolated } from '../vcpu/isolated.js';
+import { faultName } from '../mmu/page-fault.js';
 import { hostClock } from './clock.js';
 import { buildMachineDtb } from './dtb.js';
 import { DEFAULT_MEM, IMAGE_OFFSET, Layout, PLIC_CONTEXTS, PLIC_SOURCES } from './layout.js';
@@ -181,7 +182,7 @@ export class Machine {
         stop({
           exitCode: ExitStatus.fault,
           reason: 'fault',
-          message: `guest fault: ${exceptionName(trap.code)} at 0x${trap.addr.toString(16)}: ${trap.reason}`,
+          message: `guest fault: ${faultName(trap.code)} at 0x${trap.addr.toString(16)}: ${trap.reason}`,
         });
       },
       crash: (error) => stop({ exitCode: ExitStatus.crash, reason: 'crash', message: `guest crashed: ${describeError(error)}` }),
@@ -238,25 +239,6 @@ class OutputBuffer {
 
 function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
-}
-
-export function exceptionName(code: number): string {
-  switch (code) {
-    case 1:
-      return 'instruction access fault';
-    case 5:
-      return 'load access fault';
-    case 7:
-      return 'store access fault';
-    case 12:
-      return 'instruction page fault';
-    case 13:
-      return 'load page fault';
-    case 15:
-      return 'store page fault';
-    default:
-      return `exception ${code}`;
-  }
 }
 
 export function describeError(e: unknown): string {

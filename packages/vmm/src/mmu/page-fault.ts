@@ -25,6 +25,11 @@ const NAMES: Record<FaultCause, string> = {
   15: 'store page fault',
 };
 
+/** 'load page fault' for 13, as the specification names the cause. */
+export function faultName(code: number): string {
+  return NAMES[code as FaultCause] ?? `exception ${code}`;
+}
+
 /** Thrown by {@link Mmu.translate}: the access cannot proceed. `va` goes to `mtval`, `cause` to `mcause`. */
 export class PageFault extends Error {
   constructor(
