@@ -37,3 +37,36 @@ export { Sockets } from './socket/sockets.js';
 export { tcpip, type TcpipOptions, NetKey, type NetService } from './component/tcpip.js';
 export { type NetExtension, attachExtension } from './component/extension.js';
 
+// TCP: opt-in (tcpip({ tcp: tcp() })); nothing below is in an image that does not use it.
+export * as tcpWire from './wire/tcp.js';
+export {
+  tcp,
+  type TcpModule,
+  type TcpAttachTarget,
+  type TcpConnectOptions,
+  type TcpListenOptions,
+  TcpTransport,
+  type TcpStats,
+  type TcpStackHooks,
+  type ConnectOptions as TcpRawConnectOptions,
+  type ListenOptions as TcpRawListenOptions,
+  TcpConnection,
+  type TcpHandlers,
+  type TcpConnectionStats,
+  TcpListener,
+  type TcpListenerHandlers,
+  TcpSocket,
+  type ReadOptions as TcpReadOptions,
+  TcpServer,
+  TcpState,
+  tcpStateName,
+  type TcpConfig,
+  type TcpConfigInput,
+  type TcpSocketOptions,
+  DEFAULT_SOCKET_OPTIONS as TCP_DEFAULT_SOCKET_OPTIONS,
+  type CongestionAlgorithm,
+  type CongestionController,
+  type CongestionView,
+  newReno,
+  cubic,
+} from './tcp/index.js';
