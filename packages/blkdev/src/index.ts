@@ -1,0 +1,10 @@
+export { type BlockDevice, checkTransfer, checkRange, checkWritable, writeZeroesByWriting } from './device/block-device.js';
+export { BLOCK_DEVICE, diskName, addDisk, blockDevices, blockDevice } from './device/naming.js';
+export { RamDisk, type RamDiskOptions } from './ramdisk/ram-disk.js';
+export { type PartitionInfo, type PartitionTable } from './partition/table.js';
+export { readMbr, mbrKind, MBR_TYPE_GPT_PROTECTIVE } from './partition/mbr.js';
+export { readGpt } from './partition/gpt.js';
+export { formatGuid, GptType } from './partition/guid.js';
+export { crc32 } from './partition/crc32.js';
+export { PartitionDevice } from './partition/partition-device.js';
+export { readPartitionTable, partitions, partitionScan } from './partition/scan.js';
