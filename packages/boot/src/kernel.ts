@@ -42,7 +42,7 @@ export function kernel(config: KernelConfig): Kernel {
     ...(config.paging ? [config.paging] : []),
     ...(config.sched ? [config.sched] : []),
     ...(config.drivers ?? []),
-    ...(config.fs ? (Array.isArray(config.fs) ? config.fs : Object.values(config.fs)) : []),
+    ...(config.fs ? (Array.isArray(config.fs) ? config.fs : Object.entries(config.fs).map(([at, c]) => ({ ...c, mountPoint: at }))) : []),
     ...(config.net ? [config.net] : []),
     ...(config.components ?? []),
   ];

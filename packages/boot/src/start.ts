@@ -30,6 +30,9 @@ export async function start(cpu: Cpu, boot: BootInfo, components: readonly Compo
     const c = new BootContext(cpu, fdt, console, bootargs, freeMemory(fdt, boot.dtb, size), entryTime);
     ctx = c;
     cpu.setTrapHandler((trap) => onTrap(c, console, trap));
+    // Idle from the start: a component's init may wait for a device (a file system reading
+    // its disk), and device completions arrive only through wfi.
+    void idle(cpu);
 
     for (const component of components) {
       phase = `starting ${component.name} (${initLevelName(component.level)})`;
@@ -46,7 +49,6 @@ export async function start(cpu: Cpu, boot: BootInfo, components: readonly Compo
     };
     const sched = c.tryGet(Services.scheduler);
     const result = sched ? sched.spawn('main', runMain) : runMain();
-    void idle(cpu);
     const status = await result;
     phase = 'shutting down';
     await c.runShutdownHooks();
@@ -56,8 +58,9 @@ export async function start(cpu: Cpu, boot: BootInfo, components: readonly Compo
     const power = ctx?.tryGet(Services.power);
     if (power !== undefined) power.powerOff(PANIC_STATUS);
   }
-  // Powered off: the machine stops this hart; nothing after this point runs.
-  await idle(cpu);
+  // Powered off: the machine stops this hart. Never return: the entry's promise settling
+  // would tell the machine the kernel returned.
+  await new Promise<never>(() => {});
 }
 
 /** The idle loop: sleep until an interrupt, let the woken threads run, repeat. */

@@ -48,6 +48,8 @@ export interface Component {
   /** Services this component provides once its init has run. */
   readonly provides?: readonly ServiceKey<unknown>[];
   init(ctx: KernelContext): void | Promise<void>;
+  /** For a file system: where it mounts (kernel({ fs: { '/data': fat('vda') } }) sets it from the key). */
+  mountPoint?: string;
 }
 
 /** How long each component took to start. */

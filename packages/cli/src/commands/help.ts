@@ -72,9 +72,8 @@ Options:
                           stopped without ending the process: uk prints the report and
                           kills itself (exit status 137) one second later
   -e, --env <NAME=value>  set an environment variable for main (repeatable)
-      --no-code-cache     do not use or keep V8's compiled code for the image (kept by
-                          default under $XDG_CACHE_HOME/uk or ~/.cache/uk, per image and
-                          Node version, so later boots skip compiling)
+      --disk <file[,ro]>  a virtio-blk disk backed by a raw image file (a whole number of
+                          512-byte sectors); ro: read-only. Repeatable: vda, vdb, ...
   -h, --help              show this help
 
 Exit status: the guest's power-off status (main's return value); 70 if the guest faulted

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { type ExecutionMode, Machine, readImage, ImageError } from '@uk/vmm';
+import { DiskError, type ExecutionMode, ImageError, Machine, readImage, type SlotDevice, virtioBlkDevice } from '@uk/vmm';
 import { findApp } from '../build/app.js';
 import { buildApp } from '../build/bundle.js';
 import { UsageError } from '../errors.js';
@@ -20,6 +20,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     mem: { type: 'string', short: 'm', default: '64M' },
     timeout: { type: 'string' },
     env: { type: 'string', short: 'e', multiple: true },
+    disk: { type: 'string', multiple: true },
     'code-cache': { type: 'boolean', default: true },
     'no-code-cache': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -64,12 +65,26 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const stdin = process.stdin;
   const interactive = stdin.isTTY === true;
+  const devices = slotDevices((values.disk as string[] | undefined) ?? []);
   const codeCache = values['code-cache'] === false ? undefined : openCodeCache(image.bytes);
-  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined, codeCache });
+  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined, codeCache, devices });
   const watchdog = mode === 'inline' && timeoutMs !== undefined ? startWatchdog(timeoutMs) : undefined;
   const result = await machine.run();
   watchdog?.disarm();
   if (interactive) stdin.pause();
   if (result.reason !== 'poweroff') process.stderr.write(`uk: ${result.message}\n`);
   return result.exitCode;
+}
+
+/** Disks, each on the next virtio-mmio slot; a bad spec is the user's to fix. */
+function slotDevices(disks: string[]): SlotDevice[] {
+  const devices: SlotDevice[] = [];
+  try {
+    for (const d of disks) devices.push(virtioBlkDevice(d));
+  } catch (e) {
+    if (e instanceof DiskError) throw new UsageError(`uk run: ${e.message}`);
+    throw e;
+  }
+  if (devices.length > 8) throw new UsageError(`uk run: ${devices.length} devices given; the board has 8 virtio-mmio slots`);
+  return devices;
 }

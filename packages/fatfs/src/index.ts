@@ -1,0 +1,12 @@
+export { fat, type FatComponentOptions } from './component/fat.js';
+export { openFat } from './image/open-fat.js';
+export { FatVolume, type FatOptions } from './volume/fat-volume.js';
+export { FatDir } from './node/fat-dir.js';
+export { FatFile, MAX_FILE_SIZE } from './node/fat-file.js';
+export { mkfs, type MkfsOptions } from './mkfs/mkfs.js';
+export { chooseFormat, type FormatChoice, type FormatParams } from './mkfs/params.js';
+export { type BootSector, parseBootSector, writeBootSector } from './layout/boot-sector.js';
+export { type Geometry, type FatType, geometryOf, fatTypeFor } from './layout/geometry.js';
+export { shortNameChecksum } from './layout/dir-entry.js';
+export { chooseShortName, displayShortName } from './name/short-name.js';
+export { toDosStamp, fromDosStamp } from './time/dos-time.js';
