@@ -34,3 +34,33 @@ describe('the loopback device', () => {
     expect(lo.stats).toMatchObject({ txPackets: 2, rxPackets: 2, txBytes: 3, rxBytes: 3, notifications: 1 });
   });
 });
+
+describe('the loopback device, further', () => {
+  it('drops what arrives before a receiver is set, and delivers a batch in order after', async () => {
+    const lo = new LoopbackDevice();
+    lo.transmit([bufFrom(Uint8Array.of(1))]);
+    await Promise.resolve();
+    expect(lo.stats.rxDropped).toBe(1);
+    const got: number[] = [];
+    lo.setReceiver((f) => {
+      got.push(payload(f)[0]);
+      f.release();
+    });
+    lo.transmit([bufFrom(Uint8Array.of(2))]);
+    lo.transmit([bufFrom(Uint8Array.of(3)), bufFrom(Uint8Array.of(4))]);
+    expect(got).toEqual([]);
+    await Promise.resolve();
+    expect(got).toEqual([2, 3, 4]);
+    expect(lo.stats.notifications).toBe(3);
+  });
+
+  it('lends buffers with the headroom asked for, and keeps its offloads and MTU', () => {
+    const lo = new LoopbackDevice('lo1', 9000);
+    const b = lo.allocTx(100, 30);
+    expect([b.offset, b.length, b.store.length, b.phys]).toEqual([30, 100, 130, -1]);
+    expect(prepend(b, 30)).toBe(true);
+    expect([lo.name, lo.mtu, lo.linkUp, lo.txHeadroom]).toEqual(['lo1', 9000, true, 0]);
+    expect(lo.offloads).toEqual({ txChecksum: true, rxChecksumVerified: true });
+  });
+});
+

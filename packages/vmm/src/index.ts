@@ -18,3 +18,36 @@ export { DiskError, parseDiskSpec, checkDiskImage, type DiskSpec } from './virti
 export { virtioBlkDevice, type VirtioBlkDeviceOptions, type VirtioBlkSlotDevice } from './virtio/blk/slot-device.js';
 export { prestartVcpu } from './vcpu/spare.js';
 export { Mmu, PageFault, type MmuOptions } from './mmu/index.js';
+export type { FramePort } from './net/frame-port.js';
+export { formatMac, parseMac, defaultMac } from './net/mac.js';
+export { NetSpecError, parseNetSpec, type NetSpec, type NetLinkSpec } from './net/spec/net-spec.js';
+export { NetSwitch, SwitchPort, type SwitchPortOptions, type SwitchPortStats, type SwitchStats } from './net/switch/learning-switch.js';
+export { LinkImpairment, type ImpairmentOptions, type ImpairmentStats } from './net/switch/link-impairment.js';
+export { SeededRandom } from './net/switch/seeded-random.js';
+export { UdpPort, type UdpPortOptions, type UdpPortStats, type HostPort } from './net/udp/udp-port.js';
+export { PcapWriter } from './net/pcap/pcap-writer.js';
+export { readPcap, type PcapFile, type PcapRecord } from './net/pcap/pcap-reader.js';
+export { PcapError, LINKTYPE_ETHERNET } from './net/pcap/pcap-format.js';
+export { CapturePort } from './net/pcap/capture-port.js';
+export { VirtioNetBackend, type NetBackendOptions, type NetDeviceStats } from './virtio/net/net-backend.js';
+export { virtioNetDevice, netDevicesFromSpecs, type VirtioNetDeviceOptions, type VirtioNetSlotDevice } from './virtio/net/slot-device.js';
+export {
+  UserNetPort,
+  userNetPort,
+  type BoundForward,
+  type UserNetStats,
+  type UserNetOptions,
+  type UserNetLimits,
+  type HostForward,
+  DEFAULT_USER_LIMITS,
+  USER_KEYS,
+  USER_USAGE,
+  parseUserItems,
+  parseHostForward,
+  type Addressing,
+  addressing,
+  UserNetError,
+  type HostResolver,
+  systemResolver,
+  staticResolver,
+} from './net/user/index.js';

@@ -74,6 +74,16 @@ Options:
   -e, --env <NAME=value>  set an environment variable for main (repeatable)
       --disk <file[,ro]>  a virtio-blk disk backed by a raw image file (a whole number of
                           512-byte sectors); ro: read-only. Repeatable: vda, vdb, ...
+      --net <spec>        a virtio-net NIC (repeatable: eth0, eth1, ...). spec is a backend
+                          and options, comma-separated:
+                            user[,hostfwd=tcp::8080-:80]  NAT, DHCP, DNS (like QEMU's)
+                            udp=HOST:PORT[,localaddr=HOST:PORT]  one frame per datagram
+                                                 (QEMU -netdev socket,udp=; socat TUN:...)
+                            switch[=NAME][,loss=P,dup=P,reorder=P,delay=MS,seed=N]
+                            ...,mac=52:54:00:12:34:56  ...,pcap=FILE (capture as pcap)
+      --no-code-cache     do not use or keep V8's compiled code for the image (kept by
+                          default under $XDG_CACHE_HOME/uk or ~/.cache/uk, per image and
+                          Node version, so later boots skip compiling)
   -h, --help              show this help
 
 Exit status: the guest's power-off status (main's return value); 70 if the guest faulted

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DiskError, type ExecutionMode, ImageError, Machine, readImage, type SlotDevice, virtioBlkDevice } from '@uk/vmm';
+import { DiskError, type ExecutionMode, ImageError, Machine, NetSpecError, netDevicesFromSpecs, readImage, type SlotDevice, virtioBlkDevice } from '@uk/vmm';
 import { findApp } from '../build/app.js';
 import { buildApp } from '../build/bundle.js';
 import { UsageError } from '../errors.js';
@@ -21,6 +21,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     env: { type: 'string', short: 'e', multiple: true },
     disk: { type: 'string', multiple: true },
+    net: { type: 'string', multiple: true },
     'code-cache': { type: 'boolean', default: true },
     'no-code-cache': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -65,7 +66,16 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const stdin = process.stdin;
   const interactive = stdin.isTTY === true;
-  const devices = slotDevices((values.disk as string[] | undefined) ?? []);
+  const devices = slotDevices((values.disk as string[] | undefined) ?? [], (values.net as string[] | undefined) ?? []);
+  // Open the NICs' host sockets now: a port in use is an error before boot, not a log line after.
+  for (const d of devices) {
+    try {
+      await (d as { prepare?(): Promise<void> }).prepare?.();
+    } catch (e) {
+      if (e instanceof NetSpecError) throw new UsageError(`uk run: ${e.message}`);
+      throw e;
+    }
+  }
   const codeCache = values['code-cache'] === false ? undefined : openCodeCache(image.bytes);
   const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined, codeCache, devices });
   const watchdog = mode === 'inline' && timeoutMs !== undefined ? startWatchdog(timeoutMs) : undefined;
@@ -76,13 +86,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   return result.exitCode;
 }
 
-/** Disks, each on the next virtio-mmio slot; a bad spec is the user's to fix. */
-function slotDevices(disks: string[]): SlotDevice[] {
+/** Disks first, then NICs, each on the next virtio-mmio slot; a bad spec is the user's to fix. */
+function slotDevices(disks: string[], nets: string[]): SlotDevice[] {
   const devices: SlotDevice[] = [];
   try {
     for (const d of disks) devices.push(virtioBlkDevice(d));
+    devices.push(...netDevicesFromSpecs(nets));
   } catch (e) {
     if (e instanceof DiskError) throw new UsageError(`uk run: ${e.message}`);
+    if (e instanceof NetSpecError) throw new UsageError(`uk run: ${e.message}`);
     throw e;
   }
   if (devices.length > 8) throw new UsageError(`uk run: ${devices.length} devices given; the board has 8 virtio-mmio slots`);

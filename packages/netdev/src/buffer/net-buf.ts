@@ -18,6 +18,15 @@ export interface NetBuf {
   next: NetBuf | null;
   /** Physical address of store[0] when the store is guest RAM that devices can reach; -1 otherwise. */
   readonly phys: number;
+  /**
+   * Transmit checksum offload (Linux's CHECKSUM_PARTIAL), for a device whose
+   * `offloads.txChecksum` is true. When set and >= 0, the packet's TCP or UDP checksum is
+   * unfinished: the 16-bit field `csumOffset` bytes after `csumStart` (both counted from the
+   * first byte of the packet) holds the folded pseudo-header sum, and the device completes it
+   * over the bytes from `csumStart` to the end. Unset or -1: every checksum is complete.
+   */
+  csumStart?: number;
+  csumOffset?: number;
   /** Gives the buffer (and the rest of its chain) back to its owner. Call exactly once. */
   release(): void;
 }

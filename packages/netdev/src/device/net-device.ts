@@ -21,9 +21,16 @@ export function emptyStats(): NetStats {
 
 /** What the device does so the stack does not have to. */
 export interface NetOffloads {
-  /** The device fills in TCP/UDP checksums of transmitted packets (virtio-net CSUM). */
+  /**
+   * The device fills in TCP/UDP checksums of transmitted packets (virtio-net CSUM) for the
+   * buffers that ask for it with `csumStart` / `csumOffset`.
+   */
   readonly txChecksum: boolean;
-  /** Received packets arrive with their checksums already verified (virtio-net GUEST_CSUM). */
+  /**
+   * Received TCP and UDP packets arrive with their checksums already verified (virtio-net
+   * GUEST_CSUM): frames whose checksum is wrong never reach the receiver. Fragments are the
+   * exception; their checksum covers the reassembled datagram.
+   */
   readonly rxChecksumVerified: boolean;
 }
 
@@ -65,6 +72,12 @@ export interface NetDevice {
   /** Where received frames go; the receiver owns each buffer and must release it. */
   setReceiver(handler: (frame: NetBuf) => void): void;
   onLinkChange(handler: (up: boolean) => void): void;
+  /**
+   * Hands up to `budget` waiting received frames to the receiver now and reclaims finished
+   * transmissions; returns how many frames it delivered. Optional: devices poll on their own
+   * (from their interrupt, NAPI-style); a stack or application that busy-polls may call it.
+   */
+  poll?(budget?: number): number;
 }
 
 /** The kind under which network devices are registered: `ctx.addDevice(NET_DEVICE, 'eth0', dev)`. */
