@@ -5,9 +5,14 @@
 // Build first (pnpm --filter @uk/net build), then:  node bench/tcp/index.mjs
 // UK_BENCH_BYTES: bytes per bulk run (default 256 MiB); UK_BENCH_RPC_MS: ms per round-trip run
 // (default 1500); UK_BENCH_ROUNDS: runs per row, the best counts (default 3); UK_BENCH_ONLY: run
-// only the rows whose name contains this text (for profiling).
-import { existsSync } from 'node:fs';
+// only the rows whose name contains this text (for profiling). The "guest ↔ Linux through TAP"
+// rows boot the interop test's kernel (packages/net/test/interop/fixtures/tapnet) on a real TAP
+// device and need root, /dev/net/tun, socat and ip, and packages/cli and packages/vmm built;
+// UK_BENCH_TAP_BYTES: bytes each way (default 64 MiB).
+import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printTable } from '../table.mjs';
 
@@ -354,6 +359,56 @@ async function nodeRpc(ms) {
   });
 }
 
+/**
+ * A uk guest (inline mode) on a real TAP device, against Linux's TCP: Linux connects and sends
+ * (sink), then connects and receives (source). Returns MB/s each way, or the reason it cannot run.
+ */
+async function tapBulk(bytes) {
+  const interop = '../../packages/net/test/interop/';
+  const { tapMissing, reserveTap, waitFor } = await import(new URL(`${interop}tap-host.mjs`, import.meta.url).href);
+  const { hostClient, within } = await import(new URL(`${interop}host-peer.mjs`, import.meta.url).href);
+  const missing = tapMissing();
+  if (missing.length > 0) return `skipped: needs ${missing.join(', ')}`;
+  const cliDist = new URL('../../packages/cli/dist/index.js', import.meta.url);
+  const vmmDist = new URL('../../packages/vmm/dist/index.js', import.meta.url);
+  if (!existsSync(fileURLToPath(cliDist)) || !existsSync(fileURLToPath(vmmDist))) return 'skipped: build packages/cli and packages/vmm first';
+  const { buildApp, findApp } = await import(cliDist.href);
+  const { Machine, readImage, virtioNetDevice } = await import(vmmDist.href);
+  const fixture = fileURLToPath(new URL(`${interop}fixtures/tapnet`, import.meta.url));
+  const { imagePath } = await buildApp(findApp(fixture), mkdtempSync(join(tmpdir(), 'uk-bench-tap-')));
+  const tap = await reserveTap('b');
+  try {
+    const nic = virtioNetDevice(tap.nicSpec);
+    await nic.prepare();
+    await tap.start();
+    let output = '';
+    const machine = new Machine({
+      image: readImage(imagePath),
+      mode: 'inline',
+      bootargs: `ADDR=${tap.guestCidr} HOST=${tap.hostIp} BYTES=${bytes} -- tapnet sink source`,
+      devices: [nic],
+      timeoutMs: 600_000,
+      output: (b) => {
+        output += new TextDecoder().decode(b);
+      },
+    });
+    const done = machine.run();
+    const line = (re) => waitFor(() => re.test(output), 300_000, `${re} from the guest: ${output}`);
+    await line(/sink listening/);
+    const sent = await within(300_000, 'Linux → uk', hostClient(tap.guestIp, 7000, 'send', bytes));
+    await line(/sink bytes=\d+ fnv=/);
+    await line(/source listening/);
+    const got = await within(300_000, 'uk → Linux', hostClient(tap.guestIp, 7001, 'recv'));
+    await line(/tapnet done/);
+    await within(30_000, 'power-off', done);
+    const sums = [...output.matchAll(/(?:sink|source) bytes=(\d+) fnv=([0-9a-f]{8})/g)].map((m) => m[2]);
+    if (sums[0] !== sent.sum || sums[1] !== got.sum || got.bytes !== bytes) return `failed: checksums differ (${JSON.stringify({ sums, sent, got })})`;
+    return { in: bytes / 1e6 / (sent.ms / 1000), out: bytes / 1e6 / (got.ms / 1000) };
+  } finally {
+    tap.close();
+  }
+}
+
 function best(f) {
   let b = 0;
   for (let i = 0; i < ROUNDS; i++) b = Math.max(b, f());
@@ -381,7 +436,22 @@ bulkRow('uk stack ↔ uk stack (Ethernet, ARP, IPv4), MTU 1500', () => stackPair
 bulkRow('uk stack ↔ uk stack, MTU 9000', () => stackPair(9000));
 rows.push(['Node net ↔ Node net, loopback (baseline)', nodeGbps, 1, nodeGbps / 0.5]);
 rows.push(['tcpip.js (lwIP in wasm), as claimed', 0.5, 0.5 / nodeGbps, 1]);
-rows.push(['guest ↔ Linux through TAP', 'later: needs the device issue', '', '']);
+if (wanted('TAP')) {
+  const TAP_BYTES = Number(process.env.UK_BENCH_TAP_BYTES ?? 64 * 1024 * 1024);
+  const r = await tapBulk(TAP_BYTES).catch((e) => `failed: ${e.message}`);
+  if (typeof r === 'string') {
+    console.warn(`guest ↔ Linux through TAP: ${r}`);
+    rows.push(['guest ↔ Linux through TAP', r, '', '']);
+  } else {
+    for (const [dir, mbs] of [
+      ['Linux → uk', r.in],
+      ['uk → Linux', r.out],
+    ]) {
+      const g = (mbs * 8) / 1000;
+      rows.push([`guest ↔ Linux through TAP, ${dir} (${mbs.toFixed(1)} MB/s, ${TAP_BYTES >> 20} MiB, one run)`, g, g / nodeGbps, g / 0.5]);
+    }
+  }
+}
 printTable(`Bulk throughput, ${MiB} MiB per run, best of ${ROUNDS} (Gbit/s)`, ['path', 'Gbit/s', '× Node', '× 0.5 Gbit/s'], rows);
 
 const nodeRps = wanted('Node') ? await bestAsync(() => nodeRpc(RPC_MS)) : Number.NaN;
