@@ -45,6 +45,10 @@ export const DEFAULT_IP_LIMITS: IpLimits = {
   icmpErrorsPerSecond: 100,
 };
 
+
+const TCP_PROTOCOL = 6;
+/** The checksum field's place in a TCP header. */
+const TCP_CHECKSUM_OFFSET = 16;
 /** Counters of the IP layer (monotonic). */
 export interface IpStats {
   rxFrames: number;
@@ -381,6 +385,12 @@ export class Ipv4Layer implements IpLayer {
       }
       prepend(pkt, IPV4_HEADER_LEN);
       emitIpv4(pkt.store, pkt.offset, { src, dst, protocol, payloadLength: length, ttl: opts?.ttl, tos: opts?.tos, id, dontFragment: opts?.dontFragment });
+      // TCP left its checksum to the device (txChecksumOffload): say where it is, counted
+      // from the first byte of the Ethernet frame, as virtio's csum_start is.
+      if (protocol === TCP_PROTOCOL && iface.device.offloads.txChecksum) {
+        pkt.csumStart = ETH_HEADER_LEN + IPV4_HEADER_LEN;
+        pkt.csumOffset = TCP_CHECKSUM_OFFSET;
+      }
       this.stats.txPackets++;
       return this.#transmitIp(iface, pkt, nextHop);
     }
