@@ -87,6 +87,8 @@ const MEIE = 1 << 11;
 
 export class Hart {
   private handler: ((trap: HartTrap) => void) | undefined;
+  /** The exception that stopped this hart: nothing it does afterwards reaches a device. */
+  private stoppedBy: HartTrap | undefined;
   private mie = 0;
   private satp = 0n;
   private idleScheduled = false;
@@ -107,6 +109,7 @@ export class Hart {
     // Paging off: physical = virtual, no call at all on the fast path.
     const tr = (va: number, access: 'read' | 'write'): number => (this.satp === 0n || o.mmu === undefined ? va : o.mmu.translate(va, access));
     const read = (va: number, size: AccessSize): number => {
+      if (this.stoppedBy !== undefined) throw new MachineCheck(this.stoppedBy);
       stats.mmioReads++;
       try {
         return port.read(tr(va, 'read'), size);
@@ -115,6 +118,7 @@ export class Hart {
       }
     };
     const write = (va: number, size: AccessSize, value: number): void => {
+      if (this.stoppedBy !== undefined) throw new MachineCheck(this.stoppedBy);
       stats.mmioWrites++;
       try {
         port.write(tr(va, 'write'), size, value);
@@ -165,6 +169,9 @@ export class Hart {
       // A handler that throws while reporting a fault changes nothing: the machine stops anyway.
     }
     this.o.port.sync();
+    // The machine stops the hart for it; until it has (isolated mode hears of it through a
+    // message), the guest's next device access must not overtake the report.
+    this.stoppedBy = trap;
     this.o.onFault(trap);
     return new MachineCheck(trap);
   }
@@ -195,7 +202,7 @@ export class Hart {
     this.idleScheduled = false;
     const o = this.o;
     for (;;) {
-      if (o.isStopped()) return; // a stopped machine never wakes its guest
+      if (o.isStopped() || this.stoppedBy !== undefined) return; // a stopped machine never wakes its guest
       o.port.sync();
       const p = this.pending();
       if (p !== 0) {
