@@ -1,5 +1,5 @@
 import type { ClockEvent, Timers } from '@uk/hal';
-import type { StackDriver } from './host-driver.js';
+import { driveStack, type StackDriver } from './host-driver.js';
 import type { NetStack } from './stack.js';
 
 /** Timers multiplexed on the platform clock: hal's Services.timers (the scheduler's). */
@@ -12,36 +12,12 @@ export type TimerService = Timers;
  * clock must be this clock in ms: `now: () => clock.now() / 1e6`.
  */
 export function driveFromClock(stack: NetStack, clock: ClockEvent, timers?: TimerService): StackDriver {
-  let handle: { cancel(): void } | undefined;
-  let queued = false;
-  let stopped = false;
-  const run = (): void => {
-    queued = false;
-    if (stopped) return;
-    handle?.cancel();
-    handle = undefined;
-    const next = stack.poll();
-    if (!Number.isFinite(next)) return;
-    const ns = next * 1e6;
-    if (timers !== undefined) handle = timers.setTimer(ns, run);
-    else {
-      clock.setDeadline(ns);
-      handle = { cancel: () => clock.setDeadline(Number.POSITIVE_INFINITY) };
-    }
-  };
-  if (timers === undefined) clock.onExpire(run);
-  stack.onWake(() => {
-    if (queued || stopped) return;
-    queued = true;
-    void Promise.resolve().then(run);
+  if (timers !== undefined) return driveStack(stack, (deadline, fn) => timers.setTimer(deadline * 1e6, fn));
+  let expire = (): void => {};
+  clock.onExpire(() => expire());
+  return driveStack(stack, (deadline, fn) => {
+    expire = fn;
+    clock.setDeadline(deadline * 1e6);
+    return { cancel: () => clock.setDeadline(Number.POSITIVE_INFINITY) };
   });
-  run();
-  return {
-    stop() {
-      stopped = true;
-      handle?.cancel();
-      handle = undefined;
-    },
-    pollNow: run,
-  };
 }

@@ -18,16 +18,30 @@ export interface StackDriver {
  * stack's clock should be the host's (e.g. `now: () => performance.now()`).
  */
 export function driveWithHostTimers(stack: NetStack, timers: HostTimers): StackDriver {
-  let handle: unknown;
+  return driveStack(stack, (deadline, fn) => {
+    const handle = timers.setTimeout(fn, Math.max(0, deadline - stack.now()));
+    return { cancel: () => timers.clearTimeout(handle) };
+  });
+}
+
+/** A one-shot timer: calls `fn` at `deadline` (the stack's ms) unless cancelled. */
+export type ArmTimer = (deadline: number, fn: () => void) => { cancel(): void };
+
+/**
+ * The one polling loop every driver shares: poll when woken (in a microtask, never inside
+ * the stack's own call) and again at the deadline each poll returns, through `arm`.
+ */
+export function driveStack(stack: NetStack, arm: ArmTimer): StackDriver {
+  let handle: { cancel(): void } | undefined;
   let queued = false;
   let stopped = false;
   const run = (): void => {
     queued = false;
     if (stopped) return;
-    if (handle !== undefined) timers.clearTimeout(handle);
+    handle?.cancel();
     handle = undefined;
     const next = stack.poll();
-    if (Number.isFinite(next)) handle = timers.setTimeout(run, Math.max(0, next - stack.now()));
+    if (Number.isFinite(next)) handle = arm(next, run);
   };
   stack.onWake(() => {
     if (queued || stopped) return;
@@ -38,7 +52,7 @@ export function driveWithHostTimers(stack: NetStack, timers: HostTimers): StackD
   return {
     stop() {
       stopped = true;
-      if (handle !== undefined) timers.clearTimeout(handle);
+      handle?.cancel();
       handle = undefined;
       stack.onWake(() => {});
     },
