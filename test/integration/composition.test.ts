@@ -12,7 +12,7 @@ describe('a kernel composed of allocator and scheduler', () => {
   it.each(['inline', 'isolated'] as const)('runs threads on the CLINT timer in %s mode', async (mode) => {
     const out = mkdtempSync(join(tmpdir(), 'uk-threads-'));
     const { imagePath, manifest } = await buildApp(findApp(fixture('threads')), out);
-    expect(manifest.components.map((c) => c.name)).toEqual(['plat-virt', 'buddy', 'sched']);
+    expect(manifest.components.map((c) => c.name)).toEqual(['plat-virt', 'plat-virt-clock', 'buddy', 'sched']);
     let text = '';
     const r = await new Machine({ image: readImage(imagePath), mode, timeoutMs: 20_000, output: (b) => (text += new TextDecoder().decode(b)) }).run();
     expect(r.message).toBe('guest powered off with status 0');

@@ -9,19 +9,18 @@ function main(argv: string[], env: Record<string, string>, ctx: KernelContext): 
 
   const ram = ctx.fdt.root.children.filter((n) => n.prop('device_type')?.string() === 'memory').flatMap((n) => reg(n));
   const total = ram.reduce((sum, r) => sum + r.size, 0);
-  const free = ctx.freeMemory.reduce((sum, r) => sum + r.size, 0);
-  say(`RAM: ${total / 1048576} MiB at 0x${(ram[0]?.address ?? 0).toString(16)} (${(free / 1048576).toFixed(1)} MiB free)`);
+  say(`RAM: ${total / 1048576} MiB at 0x${(ram[0]?.address ?? 0).toString(16)}`);
 
   say('Devices:');
   for (const node of ctx.fdt.walk()) {
     const compat = compatible(node);
-    const [r] = node.prop('reg') ? reg(node) : [];
+    const [r] = reg(node);
     if (compat.length === 0 || r === undefined || node.parent?.name !== 'soc') continue;
     say(`  0x${r.address.toString(16).padStart(8, '0')}  ${compat[0].padEnd(18)} ${node.name}`);
   }
 
   const micros = (ctx.mainTime - ctx.entryTime) / 1000;
-  say(`Boot: ${micros.toFixed(0)} us from kernel entry to main (${ctx.initRecords.map((r) => `${r.name} ${(r.ns / 1000).toFixed(0)} us`).join(', ')})`);
+  say(`Boot: ${micros.toFixed(0)} us from kernel entry to main`);
   if (env.HELLO_EXIT !== undefined) return Number(env.HELLO_EXIT);
   return 0;
 }

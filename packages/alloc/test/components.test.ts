@@ -1,3 +1,4 @@
+import { buildFdt, parseFdt } from '@uk/fdt';
 import { type Component, InitLevel, isKernelError, type KernelContext, type MemoryRegion, type ServiceKey, Services } from '@uk/hal';
 import { describe, expect, it } from 'vitest';
 import { allocatorStats, BuddyAllocator, buddy, Pool, RegionAllocator, region, TlsfFrames, TlsfHeap, tlsf } from '../src/index.js';
@@ -5,13 +6,26 @@ import { allocatorStats, BuddyAllocator, buddy, Pool, RegionAllocator, region, T
 const MiB = 1024 * 1024;
 const RAM = 0x8000_0000;
 
-/** Just what the allocator components use of a KernelContext: free memory, RAM, provide/get. */
+/**
+ * Just what the allocator components use of a KernelContext: a device tree whose /memory
+ * nodes are the free regions, the blob boot occupies (none here), RAM, provide/get.
+ */
 function fakeContext(freeMemory: MemoryRegion[], ramSize = 4 * MiB) {
   const services = new Map<string, unknown>();
   const ram = { base: RAM, size: ramSize, bytes: new Uint8Array(ramSize) };
+  const fdt = parseFdt(
+    buildFdt({
+      root: {
+        name: '',
+        props: { '#address-cells': 2, '#size-cells': 2 },
+        children: freeMemory.map((r) => ({ name: `memory@${r.base.toString(16)}`, props: { device_type: 'memory', reg: { u64: [r.base, r.size] } } })),
+      },
+    }),
+  );
   const ctx = {
     cpu: { ram },
-    freeMemory,
+    fdt,
+    bootReserved: [],
     provide<T>(key: ServiceKey<T>, service: T) {
       if (services.has(key.id)) throw new Error(`${key.id} provided twice`);
       services.set(key.id, service);
@@ -48,7 +62,7 @@ describe.each([
       expect(component.provides).toEqual([Services.frames, Services.dma]);
     });
 
-    it('builds its allocators over ctx.freeMemory and provides them', async () => {
+    it('builds its allocators over the usable memory and provides them', async () => {
       const { ctx } = fakeContext(free);
       await component.init(ctx);
       const frames = ctx.get(Services.frames);

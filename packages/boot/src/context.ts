@@ -1,22 +1,15 @@
-import { compatible, type Fdt, type FdtNode, isEnabled } from '@uk/fdt';
+import { type Fdt, type FdtNode, isEnabled } from '@uk/fdt';
 import {
   type Console,
   type Cpu,
   type InitRecord,
   type InterruptCode,
-  InterruptEnable,
   KernelError,
   type KernelContext,
   type MemoryRegion,
   type ServiceKey,
 } from '@uk/hal';
 import type { BootConsole } from './console.js';
-
-const enableBit: Record<InterruptCode, number> = {
-  3: InterruptEnable.MachineSoftware,
-  7: InterruptEnable.MachineTimer,
-  11: InterruptEnable.MachineExternal,
-};
 
 /** The KernelContext every component's init and `main` receive. */
 export class BootContext implements KernelContext {
@@ -34,7 +27,7 @@ export class BootContext implements KernelContext {
     readonly fdt: Fdt,
     bootConsole: BootConsole,
     readonly bootargs: string,
-    readonly freeMemory: readonly MemoryRegion[],
+    readonly bootReserved: readonly MemoryRegion[],
     readonly entryTime: number,
   ) {
     this.#console = bootConsole;
@@ -52,7 +45,8 @@ export class BootContext implements KernelContext {
 
   setInterruptHandler(code: InterruptCode, handler: () => void): void {
     this.interruptHandlers.set(code, handler);
-    this.#mie |= enableBit[code];
+    // An interrupt's bit in `mie` is its cause number (see InterruptEnable).
+    this.#mie |= 1 << code;
     this.cpu.setInterruptEnable(this.#mie);
   }
 
@@ -72,7 +66,7 @@ export class BootContext implements KernelContext {
   }
 
   unclaimed(compat: string): FdtNode[] {
-    return this.fdt.findCompatible(compat).filter((n) => isEnabled(n) && !this.#claims.has(n) && compatible(n).includes(compat));
+    return this.fdt.findCompatible(compat).filter((n) => isEnabled(n) && !this.#claims.has(n));
   }
 
   claim(node: FdtNode, driver: string): void {

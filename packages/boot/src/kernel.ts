@@ -1,12 +1,14 @@
-import type { Component, ImageEntry, KernelContext, ServiceKey } from '@uk/hal';
-import { virt } from '@uk/plat-virt';
+import { type Component, type ImageEntry, InitLevel, type KernelContext, type ServiceKey } from '@uk/hal';
 import { start } from './start.js';
 
 /** The application: argv and env come from the kernel command line; its result is the exit status. */
 export type Main = (argv: string[], env: Record<string, string>, ctx: KernelContext) => number | undefined | Promise<number | undefined | void> | void;
 
 export interface KernelConfig {
-  /** The board's drivers; `virt()` from @uk/plat-virt unless given. */
+  /**
+   * The board's drivers, e.g. `virt()` from @uk/plat-virt. Left out, `uk build` composes the
+   * board's drivers the other components require (see DEFAULT_BOARD).
+   */
   platform?: Component;
   /** A memory allocator: buddy(), tlsf() or region() from @uk/alloc. */
   alloc?: Component;
@@ -29,6 +31,10 @@ export interface KernelConfig {
 export interface Kernel extends ImageEntry {
   /** Every component, in init order. */
   readonly components: readonly Component[];
+  /** Whether some component sits at the platform level (the app composed its board). */
+  readonly hasPlatform: boolean;
+  /** This kernel with more components — how `uk build` adds the board's drivers. */
+  with(components: readonly Component[]): Kernel;
 }
 
 /**
@@ -37,7 +43,7 @@ export interface Kernel extends ImageEntry {
  */
 export function kernel(config: KernelConfig): Kernel {
   const listed: Component[] = [
-    config.platform ?? virt(),
+    ...(config.platform ? [config.platform] : []),
     ...(config.alloc ? [config.alloc] : []),
     ...(config.paging ? [config.paging] : []),
     ...(config.sched ? [config.sched] : []),
@@ -46,11 +52,17 @@ export function kernel(config: KernelConfig): Kernel {
     ...(config.net ? [config.net] : []),
     ...(config.components ?? []),
   ];
+  return composed(listed, config.main);
+}
+
+function composed(listed: readonly Component[], main: Main): Kernel {
   // A stable sort: within a level, the order the application wrote.
   const components = listed.map((c, i) => ({ c, i })).sort((a, b) => a.c.level - b.c.level || a.i - b.i).map((x) => x.c);
   return {
     components,
-    start: (cpu, boot) => start(cpu, boot, components, config.main),
+    hasPlatform: components.some((c) => c.level === InitLevel.Platform),
+    with: (more) => composed([...more, ...listed], main),
+    start: (cpu, boot) => start(cpu, boot, components, main),
   };
 }
 

@@ -1,10 +1,9 @@
-import { chosen, parseFdt, readFdtTotalSize } from '@uk/fdt';
+import { chosen, parseFdt } from '@uk/fdt';
 import { type BootInfo, type Component, type Cpu, type Trap, initLevelName, Services } from '@uk/hal';
 import { parseCommandLine } from './cmdline.js';
 import { BootConsole } from './console.js';
 import { BootContext } from './context.js';
 import type { Main } from './kernel.js';
-import { freeMemory } from './memory.js';
 import { describeTrap, formatPanic } from './panic.js';
 
 /** Exit status of a kernel that panicked. */
@@ -23,11 +22,10 @@ export async function start(cpu: Cpu, boot: BootInfo, components: readonly Compo
   try {
     const offset = boot.dtb - cpu.ram.base;
     if (!(offset >= 0 && offset < cpu.ram.size)) throw new RangeError(`the device tree address 0x${boot.dtb.toString(16)} is outside RAM`);
-    const blob = cpu.ram.bytes.subarray(offset);
-    const size = readFdtTotalSize(blob);
-    const fdt = parseFdt(blob.subarray(0, size));
+    // The blob's header says how long it is; the parser takes that much of the rest of RAM.
+    const fdt = parseFdt(cpu.ram.bytes.subarray(offset));
     const bootargs = chosen(fdt).bootargs ?? '';
-    const c = new BootContext(cpu, fdt, console, bootargs, freeMemory(fdt, boot.dtb, size), entryTime);
+    const c = new BootContext(cpu, fdt, console, bootargs, [{ base: boot.dtb, size: fdt.totalSize }], entryTime);
     ctx = c;
     cpu.setTrapHandler((trap) => onTrap(c, console, trap));
     // Idle from the start: a component's init may wait for a device (a file system reading

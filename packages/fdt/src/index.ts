@@ -9,6 +9,8 @@ export { compatible, isEnabled } from './bindings/status.js';
 export { addressCells, sizeCells, reg, regBig } from './bindings/addressing.js';
 export { interruptParent, interruptCells, interrupts, interruptsExtended } from './bindings/interrupts.js';
 export { chosen } from './bindings/chosen.js';
+export { phandleOf, nodeByPhandle } from './bindings/phandle.js';
+export { usableMemory, type MemoryRange } from './bindings/memory.js';
 export { buildFdt } from './build/builder.js';
 export { fdtToSpec, nodeToSpec, type FdtValue, type FdtNodeSpec, type FdtSpec } from './build/spec.js';
 export { toDts } from './dts/printer.js';

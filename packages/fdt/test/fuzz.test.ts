@@ -3,6 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  nodeByPhandle,
+  phandleOf,
   type Fdt,
   FdtError,
   addressCells,
@@ -43,7 +45,7 @@ function exercise(fdt: Fdt): void {
     void node.path;
     void baseName(node);
     void unitAddress(node);
-    void node.phandle;
+    void phandleOf(node);
     for (const p of node.properties) {
       tolerant(() => p.u32());
       tolerant(() => p.u64());
@@ -59,7 +61,8 @@ function exercise(fdt: Fdt): void {
     tolerant(() => interruptParent(fdt, node));
     tolerant(() => interrupts(fdt, node));
     tolerant(() => interruptsExtended(fdt, node));
-    if (node.phandle !== undefined) expect(fdt.byPhandle(node.phandle)).toBeDefined();
+    const ph = phandleOf(node);
+    if (ph !== undefined) expect(nodeByPhandle(fdt, ph)).toBeDefined();
   }
   tolerant(() => chosen(fdt));
   void fdt.node('serial0');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FdtError, type FdtErrorCode, baseName, buildFdt, parseFdt, readFdtTotalSize, unitAddress } from '../src/index.js';
+import { FdtError, type FdtErrorCode, baseName, buildFdt, nodeByPhandle, parseFdt, phandleOf, readFdtTotalSize, unitAddress } from '../src/index.js';
 import { readFixture } from './fixture-files.js';
 
 const qemu = readFixture('qemu-virt.dtb');
@@ -103,10 +103,10 @@ describe('parseFdt on a dtc-compiled QEMU virt tree', () => {
   });
 
   it('looks nodes up by phandle and compatible, and walks in document order', () => {
-    const plic = fdt.byPhandle(3);
+    const plic = nodeByPhandle(fdt, 3);
     expect(plic?.path).toBe('/soc/plic@c000000');
-    expect(plic?.phandle).toBe(3);
-    expect(fdt.byPhandle(0x999)).toBeUndefined();
+    expect(phandleOf(plic!)).toBe(3);
+    expect(nodeByPhandle(fdt, 0x999)).toBeUndefined();
     expect(fdt.findCompatible('virtio,mmio').map((n) => unitAddress(n))).toEqual([
       '10008000',
       '10007000',

@@ -66,8 +66,12 @@ export interface KernelContext {
   readonly console: Console;
   /** The kernel's command line, from /chosen/bootargs. */
   readonly bootargs: string;
-  /** RAM that nothing occupies: /memory minus reserved ranges, the device tree and the image. */
-  readonly freeMemory: readonly MemoryRegion[];
+  /**
+   * RAM boot itself still occupies (the device tree blob). An allocator manages
+   * `usableMemory(ctx.fdt, ctx.bootReserved)` from @uk/fdt: computed by who needs it, so a
+   * kernel without an allocator carries none of it.
+   */
+  readonly bootReserved: readonly MemoryRegion[];
   /** Init time of every component started so far. */
   readonly initRecords: readonly InitRecord[];
   /** ns since boot at which the kernel was entered. */

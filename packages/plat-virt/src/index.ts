@@ -1,4 +1,4 @@
-export { virt, VirtPlatformKey, type VirtPlatform } from './platform.js';
+export { virt, virtBase, virtIrq, virtClock, VirtPlatformKey, type VirtPlatform } from './board/virt.js';
 export { PlicController } from './plic/controller.js';
 export { ClintTimer } from './clint/timer.js';
 export { Ns16550Console } from './uart/ns16550.js';

@@ -1,3 +1,4 @@
+import { usableMemory } from '@uk/fdt';
 import { type Component, InitLevel, KernelError, Services } from '@uk/hal';
 import { BuddyAllocator } from '../buddy/allocator.js';
 import { TlsfHeap } from '../tlsf/heap.js';
@@ -21,7 +22,7 @@ export function buddy(options: BuddyComponentOptions = {}): Component {
     package: '@uk/alloc',
     provides: [Services.frames, Services.dma],
     init(ctx) {
-      const frames = new BuddyAllocator(ctx.freeMemory);
+      const frames = new BuddyAllocator(usableMemory(ctx.fdt, ctx.bootReserved));
       if (frames.totalBytes === 0) throw new KernelError('ENOMEM', 'buddy(): boot found no free RAM to manage; give the machine more memory');
       const heap = new TlsfHeap({ frames, growBytes: options.heapGrowBytes, move: ramCopier(ctx) });
       ctx.provide(Services.frames, frames);

@@ -1,3 +1,4 @@
+import { usableMemory } from '@uk/fdt';
 import { type Component, InitLevel, KernelError, Services } from '@uk/hal';
 import { RegionAllocator } from '../region/bump.js';
 
@@ -13,7 +14,7 @@ export function region(): Component {
     package: '@uk/alloc',
     provides: [Services.frames, Services.dma],
     init(ctx) {
-      const bump = new RegionAllocator(ctx.freeMemory);
+      const bump = new RegionAllocator(usableMemory(ctx.fdt, ctx.bootReserved));
       if (bump.totalBytes === 0) throw new KernelError('ENOMEM', 'region(): boot found no free RAM to manage; give the machine more memory');
       ctx.provide(Services.frames, bump);
       ctx.provide(Services.dma, bump);

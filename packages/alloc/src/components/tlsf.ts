@@ -1,3 +1,4 @@
+import { usableMemory } from '@uk/fdt';
 import { type Component, InitLevel, KernelError, Services } from '@uk/hal';
 import { TlsfFrames } from '../tlsf/frame-adapter.js';
 import { TlsfHeap } from '../tlsf/heap.js';
@@ -17,7 +18,7 @@ export function tlsf(): Component {
     package: '@uk/alloc',
     provides: [Services.frames, Services.dma],
     init(ctx) {
-      const heap = new TlsfHeap({ regions: ctx.freeMemory, move: ramCopier(ctx) });
+      const heap = new TlsfHeap({ regions: usableMemory(ctx.fdt, ctx.bootReserved), move: ramCopier(ctx) });
       if (heap.totalBytes === 0) throw new KernelError('ENOMEM', 'tlsf(): boot found no free RAM to manage; give the machine more memory');
       ctx.provide(Services.frames, new TlsfFrames(heap));
       ctx.provide(Services.dma, heap);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import vm from 'node:vm';
+import { DEFAULT_BOARD } from '@uk/boot';
 import { IMAGE_GLOBAL, IMAGE_MAGIC, wrapImage } from '@uk/vmm';
 import { UsageError } from '../errors.js';
 import type { App } from './app.js';
@@ -9,6 +10,8 @@ import type { App } from './app.js';
 export interface ComponentInfo {
   name: string;
   package: string;
+  /** The version of the package the component comes from (the app's own for its components). */
+  version?: string;
   level: number;
   requires: string[];
   provides: string[];
@@ -44,17 +47,53 @@ export interface BuildResult {
  */
 export async function buildApp(app: App, outDir = join(app.dir, 'dist')): Promise<BuildResult> {
   const t0 = performance.now();
+  const entry = JSON.stringify(app.entry);
+  let { code, bytes, metafile } = await bundle(app, `import kernel from ${entry};\n${IMAGE_GLOBAL} = kernel;\n`);
+  let components = readComponents(code, app);
+  if (!components.hasPlatform) {
+    // The app named no board: compose the default one's base and the drivers for the services
+    // its components require, and bundle again — a kernel that takes no interrupt links no
+    // interrupt controller.
+    const required = new Set(components.flatMap((c) => c.requires));
+    const pieces = [DEFAULT_BOARD.base, ...Object.entries(DEFAULT_BOARD.byService).filter(([id]) => required.has(id)).map(([, f]) => f)];
+    const withBoard = `import kernel from ${entry};\nimport { ${pieces.join(', ')} } from '@uk/boot';\n${IMAGE_GLOBAL} = kernel.with([${pieces.map((f) => `${f}()`).join(', ')}]);\n`;
+    ({ code, bytes, metafile } = await bundle(app, withBoard));
+    components = readComponents(code, app);
+  }
+  const missing = missingFromComponents(components);
+  if (missing.length > 0) {
+    const m = missing[0];
+    throw new UsageError(`${app.name}: component ${m.component} needs the "${m.service}" service, which no composed component provides: add ${m.hint}`);
+  }
+  const packages = costByPackage(metafile, app);
+  const versions = new Map(packages.map((p) => [p.name, p.version]));
+  const manifest: Manifest = {
+    format: 1,
+    app: { name: app.name, version: app.version },
+    image: `${app.name}.uk.js`,
+    bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    components: components.map((c) => ({ ...c, version: versions.get(c.package) ?? app.version })),
+    packages,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const imagePath = join(outDir, `${app.name}.uk.js`);
+  const manifestPath = join(outDir, `${app.name}.uk.json`);
+  writeFileSync(imagePath, bytes);
+  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  return { imagePath, manifestPath, manifest, ms: performance.now() - t0 };
+}
+
+type Metafile = { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+
+/** One esbuild run: `contents` is the image's entry module, resolved from the app's directory. */
+async function bundle(app: App, contents: string): Promise<{ code: string; bytes: Uint8Array; metafile: Metafile }> {
   // Loaded on demand: `uk run` of a ready image should not pay for the bundler.
   const { build: esbuild } = await import('esbuild');
   const result = await esbuild({
     // The image assigns the kernel to a variable the machine declares around it (see
     // wrapImage): no module-interop helpers, no global left behind.
-    stdin: {
-      contents: `import kernel from ${JSON.stringify(app.entry)};\n${IMAGE_GLOBAL} = kernel;\n`,
-      resolveDir: app.dir,
-      sourcefile: 'uk-image-entry.js',
-      loader: 'js',
-    },
+    stdin: { contents, resolveDir: app.dir, sourcefile: 'uk-image-entry.js', loader: 'js' },
     bundle: true,
     write: false,
     minify: true,
@@ -77,32 +116,11 @@ export async function buildApp(app: App, outDir = join(app.dir, 'dist')): Promis
     throw new UsageError(`${app.name}: ${at}${first.text}${hint ? ` — add it with \`pnpm add ${hint[1]}\` in ${app.dir}` : ''}`);
   });
   const out = result.outputFiles[0];
-  const code = out.text;
-  const components = readComponents(code, app);
-  const missing = missingFromComponents(components);
-  if (missing.length > 0) {
-    const m = missing[0];
-    throw new UsageError(`${app.name}: component ${m.component} needs the "${m.service}" service, which no composed component provides: add ${m.hint}`);
-  }
-  const packages = costByPackage(result.metafile, app);
-  const manifest: Manifest = {
-    format: 1,
-    app: { name: app.name, version: app.version },
-    image: `${app.name}.uk.js`,
-    bytes: out.contents.length,
-    sha256: createHash('sha256').update(out.contents).digest('hex'),
-    components,
-    packages,
-  };
-  mkdirSync(outDir, { recursive: true });
-  const imagePath = join(outDir, `${app.name}.uk.js`);
-  const manifestPath = join(outDir, `${app.name}.uk.json`);
-  writeFileSync(imagePath, out.contents);
-  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { imagePath, manifestPath, manifest, ms: performance.now() - t0 };
+  return { code: out.text, bytes: out.contents, metafile: result.metafile };
 }
 
 interface KernelShape {
+  hasPlatform?: boolean;
   components?: Array<{
     name: string;
     package?: string;
@@ -113,7 +131,7 @@ interface KernelShape {
 }
 
 /** Evaluates the image in an empty realm to read its composition (kernel() only composes). */
-function readComponents(code: string, app: App): ComponentInfo[] & { hints?: Map<string, string> } {
+function readComponents(code: string, app: App): ComponentInfo[] & { hints?: Map<string, string>; hasPlatform: boolean } {
   const realm = vm.createContext({});
   let k: KernelShape | undefined;
   try {
@@ -135,7 +153,7 @@ function readComponents(code: string, app: App): ComponentInfo[] & { hints?: Map
       provides: (c.provides ?? []).map((p) => p.id),
     };
   });
-  return Object.assign(list, { hints });
+  return Object.assign(list, { hints, hasPlatform: k.hasPlatform !== false });
 }
 
 function missingFromComponents(components: ComponentInfo[] & { hints?: Map<string, string> }): Array<{ component: string; service: string; hint: string }> {
@@ -148,7 +166,7 @@ function missingFromComponents(components: ComponentInfo[] & { hints?: Map<strin
 }
 
 /** Bytes each package contributes to the image, from the bundler's metafile. */
-function costByPackage(meta: { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> }, app: App): PackageCost[] {
+function costByPackage(meta: Metafile, app: App): PackageCost[] {
   const costs = new Map<string, PackageCost>();
   const pkgCache = new Map<string, { name: string; version: string }>();
   for (const output of Object.values(meta.outputs)) {

@@ -1,6 +1,7 @@
 import { FdtError } from '../error.js';
 import type { Fdt } from '../tree/fdt.js';
 import type { FdtNode } from '../tree/node.js';
+import { nodeByPhandle } from './phandle.js';
 
 /** The largest #interrupt-cells accepted; real controllers use 1 to 4. */
 const MAX_INTERRUPT_CELLS = 16;
@@ -20,7 +21,7 @@ export function interruptParent(fdt: Fdt, node: FdtNode): FdtNode | undefined {
     let next: FdtNode | null | undefined;
     if (ip !== undefined) {
       if (ip.value.length !== 4) return undefined;
-      next = fdt.byPhandle(ip.u32(0));
+      next = nodeByPhandle(fdt, ip.u32(0));
     } else {
       next = cur.parent;
     }
@@ -64,7 +65,7 @@ export function interruptsExtended(fdt: Fdt, node: FdtNode): Array<{ controller:
   const out: Array<{ controller: FdtNode; specifier: number[] }> = [];
   let i = 0;
   while (i < cells.length) {
-    const controller = fdt.byPhandle(cells[i]);
+    const controller = nodeByPhandle(fdt, cells[i]);
     if (controller === undefined) throw new FdtError('FDT_NOT_FOUND', `${node.path}: interrupts-extended names no node`);
     const n = interruptCells(controller);
     if (i + 1 + n > cells.length) throw new FdtError('FDT_BAD_PROPERTY', `${node.path}: interrupts-extended is cut short`);

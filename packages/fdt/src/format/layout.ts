@@ -14,28 +14,31 @@ export const FDT_FIRST_SUPPORTED_VERSION = 16;
 export const HEADER_SIZE_V16 = 36;
 export const HEADER_SIZE_V17 = 40;
 
-/** Byte offsets of the header fields (all big-endian u32). */
-export const Header = {
-  magic: 0,
-  totalSize: 4,
-  offDtStruct: 8,
-  offDtStrings: 12,
-  offMemRsvmap: 16,
-  version: 20,
-  lastCompVersion: 24,
-  bootCpuidPhys: 28,
-  sizeDtStrings: 32,
-  sizeDtStruct: 36,
-} as const;
+/**
+ * Byte offsets of the header fields (all big-endian u32). An enum, not an object: the bundler
+ * inlines its members, so a kernel image carries numbers, not a table of names.
+ */
+export enum Header {
+  magic = 0,
+  totalSize = 4,
+  offDtStruct = 8,
+  offDtStrings = 12,
+  offMemRsvmap = 16,
+  version = 20,
+  lastCompVersion = 24,
+  bootCpuidPhys = 28,
+  sizeDtStrings = 32,
+  sizeDtStruct = 36,
+}
 
-/** Structure-block tokens. */
-export const Token = {
-  BeginNode: 0x1,
-  EndNode: 0x2,
-  Prop: 0x3,
-  Nop: 0x4,
-  End: 0x9,
-} as const;
+/** Structure-block tokens (an enum for the same reason). */
+export enum Token {
+  BeginNode = 0x1,
+  EndNode = 0x2,
+  Prop = 0x3,
+  Nop = 0x4,
+  End = 0x9,
+}
 
 /** A memory reservation entry: u64 address, u64 size. */
 export const RESERVE_ENTRY_SIZE = 16;

@@ -7,6 +7,11 @@ import { Fdt, type MemoryReservation } from '../tree/fdt.js';
 import { FdtNode } from '../tree/node.js';
 import { FdtProperty } from '../tree/property.js';
 
+// One constructor per error kind keeps each check to its message.
+const truncated = (what: string, at: number) => new FdtError('FDT_TRUNCATED', what, at);
+const misplaced = (what: string, at: number) => new FdtError('FDT_BAD_STRUCTURE', what, at);
+const badName = (what: string, at: number) => new FdtError('FDT_BAD_STRING', what, at);
+
 /**
  * Parses a DTB (version 16 or 17 layout). Every offset, size, name and token is checked;
  * a malformed blob throws FdtError and nothing else. The blob is copied once (totalsize
@@ -17,16 +22,10 @@ export function parseFdt(bytes: Uint8Array): Fdt {
   const b = bytes.slice(0, h.totalSize);
   const memReserve = readReservations(b, h.memRsvmapOffset, h.totalSize);
   const { root, nodes } = readStructure(b, h.structOffset, h.structOffset + h.structSize, h.stringsOffset, h.stringsSize);
-  return new Fdt({
-    version: h.version,
-    lastCompatibleVersion: h.lastCompatibleVersion,
-    bootCpuId: h.bootCpuId,
-    totalSize: h.totalSize,
-    memReserve,
-    root,
-    nodes,
-  });
+  // The tree takes the header's facts (version, totalSize...) by name and ignores the offsets.
+  return new Fdt({ ...h, memReserve, root, nodes });
 }
+
 
 /**
  * The reservation list ends at the first entry whose size is 0 (the specification writes
@@ -36,7 +35,7 @@ function readReservations(b: Uint8Array, start: number, end: number): MemoryRese
   const out: MemoryReservation[] = [];
   for (let off = start; ; off += RESERVE_ENTRY_SIZE) {
     if (off + RESERVE_ENTRY_SIZE > end) {
-      throw new FdtError('FDT_TRUNCATED', 'reservation list is not terminated', off);
+      throw truncated('reservation list is not terminated', off);
     }
     const size = be64(b, off + 8);
     if (size === 0n) return out;
@@ -79,11 +78,7 @@ function readStructure(
 
   for (;;) {
     if (off + 4 > end) {
-      throw new FdtError(
-        'FDT_TRUNCATED',
-        'structure block ends before FDT_END',
-        off,
-      );
+      throw truncated('structure block ends before FDT_END', off);
     }
     // be32 written out: this loop runs at boot, before the JIT would inline a call.
     const token = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
@@ -91,14 +86,14 @@ function readStructure(
       case Token.BeginNode: {
         const nameStart = off + 4;
         const nul = b.indexOf(0, nameStart);
-        if (nul < 0 || nul >= end) throw new FdtError('FDT_TRUNCATED', 'node name not terminated', nameStart);
+        if (nul < 0 || nul >= end) throw truncated('node name not terminated', nameStart);
         if (current === null) {
-          if (root !== null) throw new FdtError('FDT_BAD_STRUCTURE', 'second root node', off);
-          if (nul !== nameStart) throw new FdtError('FDT_BAD_STRUCTURE', 'root node has a name', nameStart);
+          if (root !== null) throw misplaced('second root node', off);
+          if (nul !== nameStart) throw misplaced('root node has a name', nameStart);
         } else if (nul === nameStart) {
-          throw new FdtError('FDT_BAD_STRUCTURE', 'node with an empty name', nameStart);
+          throw misplaced('node with an empty name', nameStart);
         }
-        if (depth >= MAX_DEPTH) throw new FdtError('FDT_BAD_STRUCTURE', 'nodes nest too deep', off);
+        if (depth >= MAX_DEPTH) throw misplaced('nodes nest too deep', off);
         const node: FdtNode = new FdtNode(decodeUtf8(b, nameStart, nul), current);
         if (current === null) root = node;
         else current.children.push(node);
@@ -109,30 +104,30 @@ function readStructure(
         break;
       }
       case Token.EndNode: {
-        if (current === null) throw new FdtError('FDT_BAD_STRUCTURE', 'FDT_END_NODE outside a node', off);
+        if (current === null) throw misplaced('FDT_END_NODE outside a node', off);
         current = current.parent;
         depth--;
         off += 4;
         break;
       }
       case Token.Prop: {
-        if (current === null) throw new FdtError('FDT_BAD_STRUCTURE', 'FDT_PROP outside a node', off);
-        if (off + 12 > end) throw new FdtError('FDT_TRUNCATED', 'property runs past the structure block', off);
+        if (current === null) throw misplaced('FDT_PROP outside a node', off);
+        if (off + 12 > end) throw truncated('property runs past the structure block', off);
         const len = ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0;
         const nameOff = ((b[off + 8] << 24) | (b[off + 9] << 16) | (b[off + 10] << 8) | b[off + 11]) >>> 0;
         const valueStart = off + 12;
         if (valueStart + len > end) {
-          throw new FdtError('FDT_TRUNCATED', 'property runs past the structure block', off + 4);
+          throw truncated('property runs past the structure block', off + 4);
         }
         let name = names.get(nameOff);
         if (name === undefined) {
           if (nameOff >= stringsSize) {
-            throw new FdtError('FDT_BAD_STRING', 'property name outside the strings block', off + 8);
+            throw badName('property name outside the strings block', off + 8);
           }
           const nameStart = stringsStart + nameOff;
           const nul = nulAfter(nameStart);
           if (nul < 0) {
-            throw new FdtError('FDT_BAD_STRING', 'property name outside the strings block', off + 8);
+            throw badName('property name outside the strings block', off + 8);
           }
           name = decodeUtf8(b, nameStart, nul);
           names.set(nameOff, name);
@@ -145,8 +140,8 @@ function readStructure(
         off += 4;
         break;
       case Token.End: {
-        if (current !== null) throw new FdtError('FDT_BAD_STRUCTURE', 'FDT_END inside a node', off);
-        if (root === null) throw new FdtError('FDT_BAD_STRUCTURE', 'FDT_END before the root node', off);
+        if (current !== null) throw misplaced('FDT_END inside a node', off);
+        if (root === null) throw misplaced('FDT_END before the root node', off);
         return { root, nodes };
       }
       default:

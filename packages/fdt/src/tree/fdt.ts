@@ -26,7 +26,6 @@ export class Fdt {
   readonly memReserve: ReadonlyArray<MemoryReservation>;
   readonly root: FdtNode;
   readonly #nodes: readonly FdtNode[];
-  #phandles: Map<number, FdtNode> | undefined;
 
   constructor(init: FdtInit) {
     this.version = init.version;
@@ -65,18 +64,6 @@ export class Fdt {
     // An alias is one NUL-terminated absolute path.
     if (v.length < 2 || v[0] !== 0x2f || v[v.length - 1] !== 0 || v.indexOf(0) !== v.length - 1) return undefined;
     return p.string();
-  }
-
-  byPhandle(phandle: number): FdtNode | undefined {
-    if (this.#phandles === undefined) {
-      const map = new Map<number, FdtNode>();
-      for (const n of this.#nodes) {
-        const ph = n.phandle;
-        if (ph !== undefined && !map.has(ph)) map.set(ph, n);
-      }
-      this.#phandles = map;
-    }
-    return this.#phandles.get(phandle);
   }
 
   /** Nodes whose `compatible` list contains this string, in document order. */
@@ -119,13 +106,16 @@ function documentOrder(root: FdtNode): FdtNode[] {
   return out;
 }
 
-/** Whether a NUL-separated string list holds exactly `needle`, compared as bytes. */
+/**
+ * Whether a NUL-separated string list holds exactly `needle`, compared as bytes. A list whose
+ * last string is not terminated is not a string list, and holds nothing (as `compatible()` says).
+ */
 export function stringListHas(list: Uint8Array, needle: Uint8Array): boolean {
+  if (list[list.length - 1] !== 0) return false;
   const n = needle.length;
   let start = 0;
   while (start < list.length) {
-    let end = list.indexOf(0, start);
-    if (end < 0) end = list.length;
+    const end = list.indexOf(0, start);
     if (end - start === n) {
       let same = true;
       for (let k = 0; k < n; k++) {

@@ -46,13 +46,6 @@ export class FdtNode {
     return undefined;
   }
 
-  /** The node's phandle (`phandle`, or the older `linux,phandle`), if it has a valid one. */
-  get phandle(): number | undefined {
-    const p = this.prop('phandle') ?? this.prop('linux,phandle');
-    if (p === undefined || p.value.length !== 4) return undefined;
-    const v = p.u32(0);
-    return v === 0 || v === 0xffffffff ? undefined : v;
-  }
 }
 
 /** A node's name without its unit address: `serial` for `serial@10000000`. */

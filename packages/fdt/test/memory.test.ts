@@ -1,8 +1,7 @@
-import { buildFdt, parseFdt } from '@uk/fdt';
 import { describe, expect, it } from 'vitest';
-import { freeMemory } from '../src/index.js';
+import { buildFdt, parseFdt, usableMemory } from '../src/index.js';
 
-describe('free memory', () => {
+describe('usable memory', () => {
   it('is RAM less the reservations, the reserved-memory nodes and the device tree, in whole pages', () => {
     const blob = buildFdt({
       memReserve: [{ address: 0x8020_0000, size: 0x5000 }],
@@ -21,7 +20,7 @@ describe('free memory', () => {
     });
     const fdt = parseFdt(blob);
     const dtb = 0x8400_0000 - 0x1000;
-    expect(freeMemory(fdt, dtb, 100)).toEqual([
+    expect(usableMemory(fdt, [{ base: dtb, size: 100 }])).toEqual([
       { base: 0x8000_1000, size: 0x8020_0000 - 0x8000_1000 },
       { base: 0x8020_5000, size: dtb - 0x8020_5000 },
     ]);

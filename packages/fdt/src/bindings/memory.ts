@@ -1,5 +1,11 @@
-import { type Fdt, reg } from '@uk/fdt';
-import type { MemoryRegion } from '@uk/hal';
+import type { Fdt } from '../tree/fdt.js';
+import { reg } from './addressing.js';
+
+/** A range of physical memory. */
+export interface MemoryRange {
+  readonly base: number;
+  readonly size: number;
+}
 
 const PAGE = 4096;
 
@@ -9,10 +15,11 @@ interface Range {
 }
 
 /**
- * Free RAM: the /memory nodes, less the memory-reservation block, /reserved-memory children,
- * and the device tree itself, trimmed to whole pages.
+ * RAM a kernel may use: the /memory nodes, less the memory-reservation block, the
+ * /reserved-memory children and the ranges in `exclude` (the blob itself, wherever the boot
+ * loader left it), trimmed to whole 4 KiB pages and sorted by address.
  */
-export function freeMemory(fdt: Fdt, dtbAddr: number, dtbSize: number): MemoryRegion[] {
+export function usableMemory(fdt: Fdt, exclude: readonly MemoryRange[] = []): MemoryRange[] {
   const ram: Range[] = [];
   for (const node of fdt.root.children) {
     if (node.prop('device_type')?.string() !== 'memory') continue;
@@ -23,7 +30,7 @@ export function freeMemory(fdt: Fdt, dtbAddr: number, dtbSize: number): MemoryRe
   for (const child of reserved?.children ?? []) {
     for (const r of reg(child)) holes.push({ start: r.address, end: r.address + r.size });
   }
-  holes.push({ start: dtbAddr, end: dtbAddr + dtbSize });
+  for (const r of exclude) holes.push({ start: r.base, end: r.base + r.size });
 
   let free = ram;
   for (const h of holes) {
