@@ -81,6 +81,15 @@ Options:
                                                  (QEMU -netdev socket,udp=; socat TUN:...)
                             switch[=NAME][,loss=P,dup=P,reorder=P,delay=MS,seed=N]
                             ...,mac=52:54:00:12:34:56  ...,pcap=FILE (capture as pcap)
+      --device <module>[,key=value...]
+                          a device model from a package or a file (repeatable), on the
+                          next virtio-mmio slot after the disks and NICs. Its default
+                          export is (options: Record<string, string>) => SlotDevice and is
+                          called with the key=value options. A package is found from the
+                          app's directory (else the current one), a path from the current
+                          directory. An app's package.json may list its own:
+                          "uk": { "devices": ["@acme/virtio-rng/device"] }; uk run <app>
+                          attaches those first
       --no-code-cache     do not use or keep V8's compiled code for the image (kept by
                           default under $XDG_CACHE_HOME/uk or ~/.cache/uk, per image and
                           Node version, so later boots skip compiling)
@@ -93,6 +102,7 @@ past --timeout; 2 if the image or an option is wrong.
 Examples:
   uk run apps/hello
   uk run --mode inline apps/hello/dist/hello.uk.js -- one two
+  uk run my-app --device @acme/virtio-rng/device,seed=42
 `,
   inspect: `Usage: uk inspect <image> [options]
 

@@ -9,6 +9,7 @@ import { HELP } from './help.js';
 import { options } from './options.js';
 import { startWatchdog } from './watchdog.js';
 import { openCodeCache } from '../cache/code-cache.js';
+import { loadDeviceModules } from '../devices/slot-devices.js';
 import { quoteWord } from '@uk/boot';
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -22,6 +23,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     env: { type: 'string', short: 'e', multiple: true },
     disk: { type: 'string', multiple: true },
     net: { type: 'string', multiple: true },
+    device: { type: 'string', multiple: true },
     'code-cache': { type: 'boolean', default: true },
     'no-code-cache': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -47,12 +49,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   for (const e of env) if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) throw new UsageError(`uk run: --env ${e}: expected NAME=value`);
 
   let imagePath = target;
+  // The app being run, if it is one: its package.json may declare device modules.
+  let appDir: string | undefined;
   if (existsSync(target) && statSync(target).isDirectory()) {
     const app = findApp(target);
+    appDir = app.dir;
     process.stderr.write(`building ${app.name}...\n`);
     imagePath = (await buildApp(app)).imagePath;
   } else if (!existsSync(target) && existsSync(`apps/${target}`)) {
-    imagePath = (await buildApp(findApp(target))).imagePath;
+    const app = findApp(target);
+    appDir = app.dir;
+    imagePath = (await buildApp(app)).imagePath;
   }
   let image: ReturnType<typeof readImage>;
   try {
@@ -67,6 +74,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const stdin = process.stdin;
   const interactive = stdin.isTTY === true;
   const devices = slotDevices((values.disk as string[] | undefined) ?? [], (values.net as string[] | undefined) ?? []);
+  // Device modules (third-party device models) take the slots after the disks and NICs; they
+  // are loaded before any host socket is opened, so that a bad one leaves nothing behind.
+  const modules = await loadDeviceModules(appDir, (values.device as string[] | undefined) ?? []);
+  checkSlotCount([...devices, ...modules]);
   // Open the NICs' host sockets now: a port in use is an error before boot, not a log line after.
   for (const d of devices) {
     try {
@@ -76,6 +87,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw e;
     }
   }
+  devices.push(...modules);
   const codeCache = values['code-cache'] === false ? undefined : openCodeCache(image.bytes);
   const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined, codeCache, devices });
   const watchdog = mode === 'inline' && timeoutMs !== undefined ? startWatchdog(timeoutMs) : undefined;
@@ -97,6 +109,10 @@ function slotDevices(disks: string[], nets: string[]): SlotDevice[] {
     if (e instanceof NetSpecError) throw new UsageError(`uk run: ${e.message}`);
     throw e;
   }
-  if (devices.length > 8) throw new UsageError(`uk run: ${devices.length} devices given; the board has 8 virtio-mmio slots`);
+  checkSlotCount(devices);
   return devices;
+}
+
+function checkSlotCount(devices: readonly SlotDevice[]): void {
+  if (devices.length > 8) throw new UsageError(`uk run: ${devices.length} devices given; the board has 8 virtio-mmio slots`);
 }
