@@ -8,5 +8,5 @@ export { chooseFormat, type FormatChoice, type FormatParams } from './mkfs/param
 export { type BootSector, parseBootSector, writeBootSector } from './layout/boot-sector.js';
 export { type Geometry, type FatType, geometryOf, fatTypeFor } from './layout/geometry.js';
 export { shortNameChecksum } from './layout/dir-entry.js';
-export { chooseShortName, displayShortName } from './name/short-name.js';
-export { toDosStamp, fromDosStamp } from './time/dos-time.js';
+export { chooseShortName, displayShortName, type ShortNameChoice } from './name/short-name.js';
+export { toDosStamp, fromDosStamp, type DosStamp } from './time/dos-time.js';

@@ -16,38 +16,58 @@ export interface Ram {
 
 /** Memory-mapped I/O. Addresses are virtual once paging is on, physical before. */
 export interface Mmio {
+  /** Reads one byte of a device register. */
   read8(addr: number): number;
+  /** Reads a 16-bit register (little-endian). */
   read16(addr: number): number;
+  /** Reads a 32-bit register (little-endian), as an unsigned number. */
   read32(addr: number): number;
+  /** Writes one byte of a device register. */
   write8(addr: number, value: number): void;
+  /** Writes a 16-bit register. */
   write16(addr: number, value: number): void;
+  /** Writes a 32-bit register. */
   write32(addr: number, value: number): void;
 }
 
 /** Interrupt causes, numbered as in the RISC-V `mcause` register (interrupt bit clear). */
 export const Interrupt = {
+  /** MSI: the CLINT's `msip`. */
   MachineSoftware: 3,
+  /** MTI: the CLINT's `mtime` reached `mtimecmp`. */
   MachineTimer: 7,
+  /** MEI: the PLIC has a source to claim. */
   MachineExternal: 11,
 } as const;
+/** One of the {@link Interrupt} codes. */
 export type InterruptCode = (typeof Interrupt)[keyof typeof Interrupt];
 
 /** `mie` bits, by the same numbering. */
 export const InterruptEnable = {
+  /** MSIE. */
   MachineSoftware: 1 << 3,
+  /** MTIE. */
   MachineTimer: 1 << 7,
+  /** MEIE. */
   MachineExternal: 1 << 11,
 } as const;
 
 /** Exception causes, numbered as in `mcause` (RISC-V privileged specification, table 3.6). */
 export const Exception = {
+  /** An instruction fetch from where nothing answers. */
   InstructionAccessFault: 1,
+  /** A read where no device answers (or a page-table walk outside RAM). */
   LoadAccessFault: 5,
+  /** A write where no device answers (or a page-table walk outside RAM). */
   StoreAccessFault: 7,
+  /** The page tables deny an instruction fetch. */
   InstructionPageFault: 12,
+  /** The page tables deny a read. */
   LoadPageFault: 13,
+  /** The page tables deny a write. */
   StorePageFault: 15,
 } as const;
+/** One of the {@link Exception} codes. */
 export type ExceptionCode = (typeof Exception)[keyof typeof Exception];
 
 /** 'load page fault' for 13: the words of the specification, for reports a person reads. */
@@ -56,10 +76,18 @@ export function exceptionName(code: number): string {
   return name === undefined ? `exception ${code}` : name.replace(/[A-Z]/g, (c, i) => (i === 0 ? c.toLowerCase() : ` ${c.toLowerCase()}`));
 }
 
+/** What the trap handler is called with: an interrupt, or an exception with its address and reason. */
 export type Trap =
-  | { readonly kind: 'interrupt'; readonly code: InterruptCode }
   | {
+      /** An interrupt, taken while the kernel waits in `wfi`. */
+      readonly kind: 'interrupt';
+      /** Its cause (`mcause`). */
+      readonly code: InterruptCode;
+    }
+  | {
+      /** An exception, raised by the access that caused it. */
       readonly kind: 'exception';
+      /** Its cause (`mcause`). */
       readonly code: ExceptionCode;
       /** The faulting address (`mtval`). */
       readonly addr: number;
@@ -75,10 +103,16 @@ export type Trap =
  */
 export type TrapHandler = (trap: Trap) => void;
 
+/**
+ * The one hart the kernel runs on, as the machine hands it to the image's entry: the only
+ * way kernel code reaches the machine.
+ */
 export interface Cpu {
   /** The hart this code runs on (`mhartid`). */
   readonly hartId: number;
+  /** Physical RAM, shared with the devices (DMA). */
   readonly ram: Ram;
+  /** Device registers. */
   readonly mmio: Mmio;
   /** Installs the one trap handler (`mtvec`). */
   setTrapHandler(handler: TrapHandler): void;
@@ -95,6 +129,7 @@ export interface Cpu {
   readTime(): number;
   /** Writes `satp` (MODE, ASID, PPN). Mode 0 (Bare) switches translation off. */
   setPageTableRoot(satp: bigint): void;
+  /** Reads `satp`. */
   readPageTableRoot(): bigint;
   /** `sfence.vma`: drops cached translations, all of them or those for one address. */
   flushTlb(va?: number): void;
@@ -102,6 +137,7 @@ export interface Cpu {
 
 /** What the machine hands to the image's entry, as a0/a1 are set by firmware on RISC-V. */
 export interface BootInfo {
+  /** The boot hart (`a0`). */
   readonly hartId: number;
   /** Physical address of the flattened device tree. */
   readonly dtb: number;
@@ -109,5 +145,6 @@ export interface BootInfo {
 
 /** The one export an image provides: the function the machine enters. */
 export interface ImageEntry {
+  /** Boots the kernel; it powers the machine off and never settles. */
   start(cpu: Cpu, boot: BootInfo): Promise<void>;
 }

@@ -2,6 +2,7 @@
  * Errors that kernel components report. `code` is a POSIX name so that callers can
  * branch on it and people recognise it; `message` says what happened and what to do.
  */
+/** The POSIX error names a {@link KernelError} carries. */
 export type ErrorCode =
   | 'ENOENT'
   | 'EEXIST'
@@ -44,8 +45,10 @@ export type ErrorCode =
   | 'ESPIPE'
   | 'EMFILE';
 
+/** An error of a kernel component: `code` to branch on, `message` for a person (prefixed with the code). */
 export class KernelError extends Error {
   constructor(
+    /** The POSIX name of the error, e.g. `'ENOENT'`. */
     readonly code: ErrorCode,
     message: string,
   ) {
@@ -54,6 +57,7 @@ export class KernelError extends Error {
   }
 }
 
+/** Whether `e` is a KernelError (of `code`, when given); also true for one from another copy of this package. */
 export function isKernelError(e: unknown, code?: ErrorCode): e is KernelError {
   return e instanceof Error && typeof (e as KernelError).code === 'string' && (code === undefined || (e as KernelError).code === code);
 }

@@ -6,6 +6,7 @@
 
 /** Where the kernel prints (the UART on the virt board). */
 export interface Console {
+  /** Prints `text` as it is (add the newline yourself). */
   write(text: string): void;
 }
 
@@ -13,6 +14,7 @@ export interface Console {
 export interface IrqController {
   /** Routes interrupt `line` to `handler` and enables it. One handler per line. */
   register(line: number, handler: () => void): void;
+  /** Disables interrupt `line` and forgets its handler. */
   unregister(line: number): void;
 }
 
@@ -35,6 +37,7 @@ export interface ClockEvent {
 export interface PowerControl {
   /** Stops the machine; `code` becomes the exit status of the VMM. Never returns normally. */
   powerOff(code: number): void;
+  /** Resets the machine: the VMM boots the image again. */
   reboot(): void;
 }
 
@@ -42,27 +45,40 @@ export interface PowerControl {
 export interface FrameAllocator {
   /** Allocates `bytes` (rounded up to whole pages) aligned to `align` bytes; returns a physical address. */
   allocFrames(bytes: number, align?: number): number;
+  /** Gives back `bytes` at `addr`, as allocated. */
   freeFrames(addr: number, bytes: number): void;
+  /** Bytes free now. */
   readonly freeBytes: number;
+  /** Bytes managed. */
   readonly totalBytes: number;
 }
 
 /** Byte-granular memory that devices can reach by DMA; addresses are physical. */
 export interface DmaHeap {
+  /** Allocates `bytes` aligned to `align` (a power of two); returns the physical address. ENOMEM when nothing fits. */
   alloc(bytes: number, align?: number): number;
+  /** Frees the allocation that starts at `addr`. */
   free(addr: number): void;
 }
 
 /** A piece of RAM that boot found free: what allocators may manage. */
 export interface MemoryRegion {
+  /** Physical address of the first byte. */
   readonly base: number;
+  /** Bytes. */
   readonly size: number;
 }
 
 /** Many timers on the platform's one clock event: whoever owns the clock (the scheduler) provides them. */
 export interface Timers {
   /** Calls `fn` from the timer interrupt once the clock reads `deadline` (ns since boot). */
-  setTimer(deadline: number, fn: () => void): { cancel(): void };
+  setTimer(
+    deadline: number,
+    fn: () => void,
+  ): {
+    /** Stops the timer if it has not fired yet. */
+    cancel(): void;
+  };
 }
 
 /** Runs async functions as threads (the cooperative scheduler of @uk/sched). */

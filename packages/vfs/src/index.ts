@@ -20,7 +20,7 @@ export { FIRST_FD } from './fd/descriptor-table.js';
 export type { Mount, MountInfo } from './mount/mount-table.js';
 export { type Stat, type DirEntry, type FsStats, type NodeType, S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, typeBits } from './node/stat.js';
 export { APPEND, type FileSystem, type Vnode, VnodeBase } from './node/vnode.js';
-export { PATH_MAX, MAX_SYMLINKS, splitPath, joinPath, normalizePath } from './path/walk.js';
+export { PATH_MAX, MAX_SYMLINKS, splitPath, joinPath, normalizePath, type Namespace } from './path/walk.js';
 export { RamFs, type RamFsOptions } from './ramfs/ramfs.js';
 export { RamFile, RamDir, RamSymlink } from './ramfs/ram-node.js';
 export { BlockCache, type BlockCacheOptions, type BlockCacheStats } from './cache/block-cache.js';

@@ -33,7 +33,7 @@ export interface BuddyStats extends AllocatorStats {
 }
 
 export class BuddyAllocator implements FrameAllocator, HasStats {
-  /** One zone per contiguous free region, sorted by address. */
+  /** @internal One zone per contiguous free region, sorted by address. */
   readonly zones: readonly BuddyZone[];
   readonly totalBytes: number;
   private freePages = 0;

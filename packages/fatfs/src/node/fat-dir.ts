@@ -33,6 +33,7 @@ export class FatDir extends FatNode implements Vnode {
   /** Removed from its parent: nothing more may be created in it. */
   #gone = false;
 
+  /** @internal Made by the volume as it reads directories. */
   constructor(fs: FatVolume, parent: FatDir | undefined, rec: EntryRecord | undefined) {
     super(fs, parent, rec);
   }
@@ -59,17 +60,18 @@ export class FatDir extends FatNode implements Vnode {
     return this.fs.sync();
   }
 
-  /** Whether `rec` is one of this directory's names now. */
+  /** @internal Whether `rec` is one of this directory's names now. */
   holds(rec: EntryRecord): boolean {
     return this.#index !== undefined && this.#index.find(rec.name) === rec;
   }
 
+  /** @internal The directory's slots, once `load` has read them. */
   loadedSlots(): DirSlots {
     if (this.#slots === undefined) throw new KernelError('EIO', 'a directory was used before it was read');
     return this.#slots;
   }
 
-  /** Reads the directory's names once (under the volume's lock). */
+  /** @internal Reads the directory's names once (under the volume's lock). */
   async load(): Promise<DirIndex> {
     this.fs.touchDir(this);
     if (this.#index !== undefined) return this.#index;

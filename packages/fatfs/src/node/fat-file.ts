@@ -26,7 +26,7 @@ export class FatFile extends FatNode implements Vnode {
     return (this.#ext?.count ?? Math.ceil(this.size / cs)) * cs;
   }
 
-  /** The cluster chain, walked once and checked against the size. */
+  /** @internal The cluster chain, walked once and checked against the size. */
   async extents(): Promise<Extents> {
     if (this.#ext !== undefined) return this.#ext;
     const e = this.rec?.entry;

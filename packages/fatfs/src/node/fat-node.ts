@@ -9,11 +9,12 @@ import type { FatDir } from './fat-dir.js';
 export abstract class FatNode extends VnodeBase {
   abstract override readonly type: NodeType;
 
+  /** @internal Made by the volume as it reads directories. */
   constructor(
     readonly fs: FatVolume,
     /** The directory holding this node's entry (undefined for the root). */
     public parent: FatDir | undefined,
-    /** The entry (undefined for the root, which has none). */
+    /** @internal The entry (undefined for the root, which has none). */
     public rec: EntryRecord | undefined,
   ) {
     super();

@@ -39,6 +39,7 @@ export class FatVolume implements FileSystem {
   readonly readOnly: boolean;
   readonly blockSize: number;
   readonly lock: FsLock;
+  /** @internal The file allocation table, through the block cache. */
   readonly table: FatTable;
   readonly root: FatDir;
   readonly clock: () => number;

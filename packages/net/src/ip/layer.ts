@@ -122,6 +122,7 @@ export class Ipv4Layer implements IpLayer {
   /** Hears each interface's address change (DHCP, static). */
   readonly addressListeners: Array<(iface: NetInterface) => void> = [];
 
+  /** @internal Made by NetStack; reach it as `stack.ip`. */
   constructor(env: IpEnvironment, limits: IpLimits) {
     this.#env = env;
     this.limits = limits;

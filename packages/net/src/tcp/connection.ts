@@ -86,6 +86,7 @@ export class TcpConnection implements CongestionView {
   smss = 536;
   /** Transport payload that reaches the peer unfragmented (path MTU − IP header). */
   mtuPayload = 576 - 20;
+  /** @internal Data written and not yet acknowledged. */
   readonly sendQueue: SendQueue;
   finQueued = false;
   finSent = false;
@@ -104,6 +105,7 @@ export class TcpConnection implements CongestionView {
   rcvUnread = 0;
   /** Largest data segment seen from the peer (a "full-sized" one, for delayed ACKs). */
   rcvMss = 536;
+  /** @internal Out-of-order segments waiting for the hole before them. */
   readonly reasm = new Reassembly();
   finReceived = false;
   /** Data that arrived while no recv handler was set. */
@@ -137,6 +139,7 @@ export class TcpConnection implements CongestionView {
   lastOowAckAt = Number.NEGATIVE_INFINITY;
 
   // RTT and retransmission.
+  /** @internal SRTT, RTTVAR and RTO (RFC 6298); `info()` reports them. */
   readonly rtt: RttEstimator;
   /** Retransmissions of the current timeout series. */
   retries = 0;
@@ -151,6 +154,7 @@ export class TcpConnection implements CongestionView {
   cwnd = 0;
   ssthresh = Number.POSITIVE_INFINITY;
   readonly cc: CongestionController;
+  /** @internal Where loss recovery stands. */
   recovery: Recovery = Recovery.Open;
   /** RFC 6582's recover: SND.NXT when the last recovery began. */
   recover = 0;

@@ -100,6 +100,7 @@ export class TcpTransport implements Transport {
     keepAliveProbes: 0,
     noBuffer: 0,
   };
+  /** @internal Keys for initial sequence numbers and port offsets (RFC 6528, RFC 6056). */
   readonly secrets: SequenceSecrets;
   /** Timers for the socket layer (wait timeouts), on the same clock, run by poll. */
   readonly timers: TimerQueue;
@@ -371,7 +372,7 @@ export class TcpTransport implements Transport {
     sendAck(c);
   }
 
-  /** The RST for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
+  /** @internal The RST for a segment that belongs to no connection (RFC 9293 §3.10.7.1). */
   sendResetReply(s: Segment): void {
     if ((s.flags & TcpFlag.RST) !== 0) return;
     let seq = 0;

@@ -191,6 +191,7 @@ type Child = RamFile | RamDir | RamSymlink;
 /** A directory: a map of names in creation order. */
 export class RamDir extends RamNode implements Vnode {
   readonly type = 'directory';
+  /** @internal The entries by name, in creation order; reach them through the VFS. */
   readonly children = new Map<string, Child>();
 
   constructor(fs: RamFs, ino: number) {

@@ -14,6 +14,7 @@ export class TcpServer {
   private readonly acceptable = new WaitQueue<void>();
   private closed = false;
 
+  /** @internal Made by `listen()` of the TCP module. */
   constructor(
     readonly listener: TcpListener,
     readonly backlog: number,

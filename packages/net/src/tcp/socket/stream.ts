@@ -29,6 +29,7 @@ export class TcpSocket {
   private readonly readable = new WaitQueue<void>();
   private readonly writable = new WaitQueue<void>();
 
+  /** @internal Made by `connect()` and `TcpServer.accept()`. */
   constructor(
     readonly conn: TcpConnection,
     private readonly env: SocketEnv,

@@ -44,10 +44,15 @@ export class UserNetPort implements FramePort {
   readonly label: string;
   readonly net: Addressing;
   readonly stack: NetStack;
+  /** @internal The gateway's side of the link (for tests). */
   readonly device: LinkDevice;
+  /** @internal The TCP NAT (for tests). */
   readonly tcp: TcpNat;
+  /** @internal The UDP NAT (for tests). */
   readonly udp: UdpNat;
+  /** @internal The DHCP server (for tests). */
   readonly dhcp: DhcpServer;
+  /** @internal The DNS forwarder (for tests). */
   readonly dns: DnsForwarder;
   readonly limits: UserNetLimits;
   readonly stats: UserNetStats = { framesIn: 0, framesDropped: 0, framesOut: 0 };

@@ -225,7 +225,7 @@ export class VirtioBlkBackend implements VirtioBackend {
     this.inFlight++;
   }
 
-  /** The host finished a request's I/O. */
+  /** @internal The host finished a request's I/O. */
   finished(req: BlkRequest, err: NodeJS.ErrnoException | null): void {
     req.busy = false;
     this.inFlight--;

@@ -1,7 +1,8 @@
 import { close, closeSync, fdatasync, fstatSync, openSync, readv, write, writev } from 'node:fs';
 import { DiskError } from './disk-spec.js';
 
-type Done = (err: NodeJS.ErrnoException | null) => void;
+/** Called once an I/O has finished: with the host's error, or null. */
+export type IoDone = (err: NodeJS.ErrnoException | null) => void;
 
 /**
  * A raw disk image on the host, used with positional scatter-gather I/O (preadv / pwritev)
@@ -27,7 +28,7 @@ export class ImageFile {
   }
 
   /** Reads exactly the views' bytes from `position`; a short read (the file shrank) is an error. */
-  readFully(views: Uint8Array[], position: number, done: Done): void {
+  readFully(views: Uint8Array[], position: number, done: IoDone): void {
     readv(this.fd, views, position, (err, n) => {
       if (err !== null) return done(err);
       const want = total(views);
@@ -38,7 +39,7 @@ export class ImageFile {
   }
 
   /** Writes all the views' bytes at `position` (continuing after a short write). */
-  writeFully(views: Uint8Array[], position: number, done: Done): void {
+  writeFully(views: Uint8Array[], position: number, done: IoDone): void {
     writev(this.fd, views, position, (err, n) => {
       if (err !== null) return done(err);
       if (n === total(views)) return done(null);
@@ -48,7 +49,7 @@ export class ImageFile {
   }
 
   /** Writes `count` zero bytes at `position`, a chunk at a time. */
-  writeZeroes(position: number, count: number, done: Done): void {
+  writeZeroes(position: number, count: number, done: IoDone): void {
     if (count === 0) return done(null);
     const n = Math.min(count, ZEROES.length);
     write(this.fd, ZEROES, 0, n, position, (err, wrote) => {
@@ -59,7 +60,7 @@ export class ImageFile {
   }
 
   /** fdatasync: what the guest's FLUSH waits for. */
-  sync(done: Done): void {
+  sync(done: IoDone): void {
     fdatasync(this.fd, done);
   }
 
