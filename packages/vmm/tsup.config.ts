@@ -2,7 +2,14 @@ import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared.js';
 
 export default [
-  packageBuild({ platform: 'node', clean: false }),
+  // Three entries over shared chunks: the machine; the user-mode network's engine, which only a
+  // machine with a `--net user` NIC loads; and prestart, which a CLI imports first to start a
+  // vCPU thread while it loads the rest.
+  packageBuild({
+    platform: 'node',
+    clean: false,
+    entry: { index: 'src/index.ts', 'user-net': 'src/net/user/index.ts', prestart: 'src/vcpu/spare.ts' },
+  }),
   // The vCPU worker: one self-contained file, so that starting a Worker loads one module.
   defineConfig({
     entry: { 'vcpu-worker': 'src/vcpu/worker.ts' },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { buildApp, findApp } from '../../../packages/cli/src/index.js';
-import { type ExecutionMode, Machine, type MachineResult, readImage, type SlotDevice, type UserNetOptions, type UserNetPort, virtioBlkDevice, virtioNetDevice, type VirtioNetSlotDevice } from '../../../packages/vmm/src/index.js';
+import { type ExecutionMode, Machine, type MachineResult, readImage, type SlotDevice, type UserNetOptions, virtioBlkDevice, virtioNetDevice, type VirtioNetSlotDevice } from '../../../packages/vmm/src/index.js';
+import type { UserNetPort } from '../../../packages/vmm/src/net/user/index.js';
 
 const built = new Map<string, Promise<string>>();
 

@@ -10,7 +10,7 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 if (argv[0] === 'run' && !argv.some((a, i) => a === '--mode=inline' || (a === 'inline' && argv[i - 1] === '--mode'))) {
-  const { prestartVcpu } = await import('@uk/vmm');
+  const { prestartVcpu } = await import('@uk/vmm/prestart');
   prestartVcpu();
 }
 const { main } = await import('./main.js');

@@ -31,11 +31,9 @@ export { PcapError, LINKTYPE_ETHERNET } from './net/pcap/pcap-format.js';
 export { CapturePort } from './net/pcap/capture-port.js';
 export { VirtioNetBackend, type NetBackendOptions, type NetDeviceStats } from './virtio/net/net-backend.js';
 export { virtioNetDevice, netDevicesFromSpecs, type VirtioNetDeviceOptions, type VirtioNetSlotDevice } from './virtio/net/slot-device.js';
+// The user-mode network's engine (a whole TCP/IP stack, @uk/net) is @uk/vmm/user-net, loaded
+// only by a machine that has a `--net user` NIC; its options and their parser are here.
 export {
-  UserNetPort,
-  userNetPort,
-  type BoundForward,
-  type UserNetStats,
   type UserNetOptions,
   type UserNetLimits,
   type HostForward,
@@ -50,4 +48,4 @@ export {
   type HostResolver,
   systemResolver,
   staticResolver,
-} from './net/user/index.js';
+} from './net/user/spec/index.js';

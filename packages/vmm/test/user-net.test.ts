@@ -3,7 +3,7 @@ import net from 'node:net';
 import { driveWithHostTimers, formatIpv4, NetStack, parseIpv4, Sockets, type StackDriver, tcp, type TcpModule, type Transport, Waiter } from '@uk/net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { staticResolver, type UserNetOptions, UserNetPort } from '../src/index.js';
+import { staticResolver, type UserNetOptions, UserNetPort } from '../src/net/user/index.js';
 
 // The VMM's tests see @uk/netdev's types through @uk/net, as the VMM itself does.
 type NetDevice = Parameters<NetStack['addInterface']>[0];

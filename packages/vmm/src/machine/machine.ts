@@ -18,6 +18,12 @@ export type ExecutionMode = 'inline' | 'isolated';
 /** A device model on a virtio-mmio slot (see the virtio device models). */
 export interface SlotDevice {
   readonly name: string;
+  /**
+   * Opens host resources before boot (sockets, files) and loads what the device needs, so that
+   * a port in use is an error before the guest starts. The machine calls it before `attach`;
+   * calling it earlier (to report errors first) is fine: it does the work once.
+   */
+  prepare?(): Promise<void>;
   /** Called once the machine exists: gives the model its RAM, its interrupt line and its registers' base. */
   attach(env: SlotEnv): MmioDevice;
   /** The machine stops: flush and release host resources. */
@@ -144,6 +150,7 @@ export class Machine {
 
     const devices = o.devices ?? [];
     if (devices.length > Layout.virtio.slots) throw new RangeError(`at most ${Layout.virtio.slots} virtio devices fit on this board`);
+    for (const d of devices) await d.prepare?.();
     devices.forEach((d, slot) => {
       const base = Layout.virtio.base + slot * Layout.virtio.stride;
       const model = d.attach({ ram, irq: plic.line(Layout.virtio.firstIrq + slot), slot });

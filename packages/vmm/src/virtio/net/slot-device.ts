@@ -7,7 +7,7 @@ import { PcapWriter } from '../../net/pcap/pcap-writer.js';
 import { type NetSpec, NetSpecError, parseNetSpec } from '../../net/spec/net-spec.js';
 import { NetSwitch } from '../../net/switch/learning-switch.js';
 import { UdpPort } from '../../net/udp/udp-port.js';
-import { type UserNetPort, userNetPort } from '../../net/user/user-port.js';
+import type { UserNetPort, userNetPort as UserNetPortFactory } from '../../net/user/user-port.js';
 import { VirtioMmioModel } from '../mmio/device-model.js';
 import { type NetBackendOptions, VirtioNetBackend } from './net-backend.js';
 
@@ -50,6 +50,8 @@ export function virtioNetDevice(spec: string | NetSpec, options: VirtioNetDevice
   let port: FramePort | undefined;
   let prepared: UdpPort | undefined;
   let preparedUser: UserNetPort | undefined;
+  // The user-mode network's engine, loaded by prepare(): a machine without one never loads it.
+  let userNetPort: typeof UserNetPortFactory | undefined;
   let mac = parsed.mac;
   let interrupts = 0;
   let captured = false;
@@ -58,7 +60,8 @@ export function virtioNetDevice(spec: string | NetSpec, options: VirtioNetDevice
     const link = parsed.link;
     if (link.kind === 'user') {
       // The user backend (NAT, DHCP, DNS, hostfwd): packages/vmm/src/net/user.
-      const p = preparedUser ?? userNetPort({ ...link.options, log: link.options.log ?? log, nicBacklog: () => backend?.waiting ?? 0 });
+      if (preparedUser === undefined && userNetPort === undefined) throw new Error(`virtio-net --net ${text}: prepare() the device before the machine attaches it`);
+      const p = preparedUser ?? (userNetPort as typeof UserNetPortFactory)({ ...link.options, log: link.options.log ?? log, nicBacklog: () => backend?.waiting ?? 0 });
       preparedUser = undefined;
       p.ready.catch((e: Error) => log(`uk: --net ${text}: ${e.message}`));
       return p;
@@ -97,6 +100,7 @@ export function virtioNetDevice(spec: string | NetSpec, options: VirtioNetDevice
         if (!existsSync(dir)) throw new NetSpecError(text, `--net ${text}: cannot write the capture: directory ${dir} does not exist`);
       }
       if (link.kind === 'user' && preparedUser === undefined) {
+        userNetPort ??= (await import('../../net/user/user-port.js')).userNetPort;
         const p = userNetPort({ ...link.options, log: link.options.log ?? log, nicBacklog: () => backend?.waiting ?? 0 });
         try {
           await p.ready;

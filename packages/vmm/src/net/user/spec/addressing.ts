@@ -1,4 +1,4 @@
-import { formatIpv4, type Ipv4Address, parseIpv4, prefixMask } from '@uk/net';
+import { formatIpv4, type Ipv4Address, parseIpv4, prefixMask } from '@uk/net/address';
 import type { UserNetOptions } from './user-options.js';
 
 /** The addresses of a user network, checked and as numbers. */
