@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import vm from 'node:vm';
@@ -72,7 +71,7 @@ export async function buildApp(app: App, outDir = join(app.dir, 'dist')): Promis
     app: { name: app.name, version: app.version },
     image: `${app.name}.uk.js`,
     bytes: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex'),
     components: components.map((c) => ({ ...c, version: versions.get(c.package) ?? app.version })),
     packages,
   };

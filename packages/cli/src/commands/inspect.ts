@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { ImageError, readImage } from '@uk/vmm';
 import type { Manifest } from '../build/bundle.js';
@@ -36,7 +35,7 @@ export function inspectCommand(args: string[]): number {
     process.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
     return 0;
   }
-  const sha = createHash('sha256').update(image.bytes).digest('hex');
+  const sha = process.getBuiltinModule('node:crypto').createHash('sha256').update(image.bytes).digest('hex');
   const versions = new Map(m.packages.map((p) => [p.name, p.version]));
   process.stdout.write(`${m.app.name} ${m.app.version}: ${path}, ${m.bytes} bytes (${formatBytes(m.bytes)})\n`);
   process.stdout.write(`sha256 ${sha}${sha === m.sha256 ? ' (matches the manifest)' : ' (DOES NOT match the manifest: the image changed after uk build)'}\n\n`);

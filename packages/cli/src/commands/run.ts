@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DiskError, type ExecutionMode, ImageError, Machine, NetSpecError, netDevicesFromSpecs, readImage, type SlotDevice, virtioBlkDevice } from '@uk/vmm';
 import { findApp } from '../build/app.js';
@@ -71,8 +71,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const name = basename(imagePath).replace(/\.uk\.js$/, '').replace(/\.js$/, '');
   const bootargs = [...env.map(quoteWord), '--', ...[name, ...guestArgs].map(quoteWord)].join(' ');
 
-  const stdin = process.stdin;
-  const interactive = stdin.isTTY === true;
+  const interactive = stdinIsTerminal();
+  const stdin = interactive ? process.stdin : undefined;
   const devices = slotDevices((values.disk as string[] | undefined) ?? [], (values.net as string[] | undefined) ?? []);
   // Device modules (third-party device models) take the slots after the disks and NICs; they
   // are loaded before any host socket is opened, so that a bad one leaves nothing behind.
@@ -89,11 +89,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   devices.push(...modules);
   const codeCache = values['code-cache'] === false ? undefined : openCodeCache(image.bytes);
-  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: interactive ? stdin : undefined, codeCache, devices });
+  const machine = new Machine({ image, memBytes, mode: mode as ExecutionMode, bootargs, timeoutMs, input: stdin, codeCache, devices });
   const watchdog = mode === 'inline' && timeoutMs !== undefined ? startWatchdog(timeoutMs) : undefined;
   const result = await machine.run();
   watchdog?.disarm();
-  if (interactive) stdin.pause();
+  stdin?.pause();
   if (result.reason !== 'poweroff') process.stderr.write(`uk: ${result.message}\n`);
   return result.exitCode;
 }
@@ -115,4 +115,19 @@ function slotDevices(disks: string[], nets: string[]): SlotDevice[] {
 
 function checkSlotCount(devices: readonly SlotDevice[]): void {
   if (devices.length > 8) throw new UsageError(`uk run: ${devices.length} devices given; the board has 8 virtio-mmio slots`);
+}
+
+/**
+ * Whether stdin is a terminal, asked without creating process.stdin — a stream that costs a
+ * run some 3 ms — unless it may be one: a terminal is a character device, and /dev/null (a
+ * script's usual stdin) is the character device that is not.
+ */
+function stdinIsTerminal(): boolean {
+  try {
+    const st = fstatSync(0);
+    if (!st.isCharacterDevice() || st.rdev === statSync('/dev/null').rdev) return false;
+  } catch {
+    return false;
+  }
+  return process.stdin.isTTY === true;
 }

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 
 /**
  * In inline mode the guest shares this thread: a guest spinning in a synchronous loop never
@@ -8,6 +7,8 @@ import { Worker } from 'node:worker_threads';
  */
 export function startWatchdog(timeoutMs: number, graceMs = 1000): { disarm(): void } {
   const flag = new Int32Array(new SharedArrayBuffer(4));
+  // Loaded here, not imported: only an inline run with a timeout pays for worker_threads.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(
     `const { workerData } = require('node:worker_threads');
      const { flag, ms, timeoutMs } = workerData;

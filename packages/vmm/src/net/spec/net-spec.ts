@@ -1,9 +1,13 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { parseMac } from '../mac.js';
 import type { ImpairmentOptions } from '../switch/link-impairment.js';
 import type { HostPort } from '../udp/udp-port.js';
 // The user backend reads its own options (hostfwd= may repeat): see ../user/spec/user-options.ts.
 import { parseUserItems, USER_KEYS, USER_USAGE, type UserNetOptions } from '../user/spec/user-options.js';
+import { builtin } from '../../host/lazy-builtin.js';
+
+// Loaded on first use: see host/lazy-builtin.ts.
+const netModule = () => builtin<typeof net>('node:net');
 
 /** A `--net` value that cannot be used; the message is one line that says what to write instead. */
 export class NetSpecError extends Error {
@@ -137,7 +141,7 @@ function parseHostPort(text: string, what: string, fail: (why: string) => never,
     if (close < 0 || text[close + 1] !== ':') return fail(`${what}=${text}: write an IPv6 address as [ADDR]:PORT`);
     host = text.slice(1, close);
     port = text.slice(close + 2);
-    if (net.isIPv6(host) === false) return fail(`${what}=${text}: ${host} is not an IPv6 address`);
+    if (netModule().isIPv6(host) === false) return fail(`${what}=${text}: ${host} is not an IPv6 address`);
   } else {
     const colon = text.lastIndexOf(':');
     if (colon < 0) return fail(`${what}=${text}: give HOST:PORT, e.g. ${what}=127.0.0.1:5555`);

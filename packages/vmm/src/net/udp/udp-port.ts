@@ -1,7 +1,13 @@
-import dgram from 'node:dgram';
-import dns from 'node:dns';
-import net from 'node:net';
+import type dgram from 'node:dgram';
+import type dns from 'node:dns';
+import type net from 'node:net';
 import type { FramePort } from '../frame-port.js';
+import { builtin } from '../../host/lazy-builtin.js';
+
+// Loaded on first use: see host/lazy-builtin.ts.
+const dgramModule = () => builtin<typeof dgram>('node:dgram');
+const dnsModule = () => builtin<typeof dns>('node:dns');
+const netModule = () => builtin<typeof net>('node:net');
 
 export interface HostPort {
   readonly host: string;
@@ -54,7 +60,7 @@ export class UdpPort implements FramePort {
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.remotePort = remote.port;
     const family = familyOf(local?.host) ?? familyOf(remote.host) ?? 4;
-    this.socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
+    this.socket = dgramModule().createSocket({ type: family === 6 ? 'udp6' : 'udp4' });
     this.socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== this.remotePort || (this.remoteAddress !== undefined && rinfo.address !== this.remoteAddress)) {
         this.stats.strangers++;
@@ -72,14 +78,14 @@ export class UdpPort implements FramePort {
         resolve();
       });
     });
-    const resolved = net.isIP(remote.host) !== 0 ? Promise.resolve(remote.host) : lookup(remote.host, family);
+    const resolved = netModule().isIP(remote.host) !== 0 ? Promise.resolve(remote.host) : lookup(remote.host, family);
     this.ready = Promise.all([bound, resolved]).then(([, address]) => {
       this.remoteAddress = address;
       for (const b of this.queued.splice(0)) this.transmit(b);
     });
     // A failure is reported by whoever awaits `ready`; until then frames are dropped quietly.
     this.ready.catch(() => {});
-    if (net.isIP(remote.host) !== 0) this.remoteAddress = remote.host;
+    if (netModule().isIP(remote.host) !== 0) this.remoteAddress = remote.host;
   }
 
   /** The local address and port the socket is bound to (after `ready`). */
@@ -134,13 +140,13 @@ export class UdpPort implements FramePort {
 
 function familyOf(host: string | undefined): 4 | 6 | undefined {
   if (host === undefined || host === '') return undefined;
-  const v = net.isIP(host);
+  const v = netModule().isIP(host);
   return v === 4 ? 4 : v === 6 ? 6 : undefined;
 }
 
 function lookup(host: string, family: 4 | 6): Promise<string> {
   return new Promise((resolve, reject) => {
-    dns.lookup(host, { family }, (err, address) => {
+    dnsModule().lookup(host, { family }, (err, address) => {
       if (err) reject(new Error(`cannot resolve ${host}: ${err.message}`));
       else resolve(address);
     });
@@ -148,5 +154,5 @@ function lookup(host: string, family: 4 | 6): Promise<string> {
 }
 
 export function showHostPort(hp: HostPort): string {
-  return net.isIP(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+  return netModule().isIP(hp.host) === 6 ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }

@@ -1,4 +1,8 @@
-import dns from 'node:dns';
+import type dns from 'node:dns';
+import { builtin } from '../../../host/lazy-builtin.js';
+
+// Loaded on first use: see host/lazy-builtin.ts.
+const dnsModule = () => builtin<typeof dns>('node:dns');
 
 /** How the DNS forwarder looks names up on the host. */
 export interface HostResolver {
@@ -14,7 +18,7 @@ export interface HostResolver {
 export function systemResolver(): HostResolver {
   return {
     async lookup4(name: string): Promise<string[]> {
-      const all = await dns.promises.lookup(name, { family: 4, all: true });
+      const all = await dnsModule().promises.lookup(name, { family: 4, all: true });
       return all.map((a) => a.address);
     },
   };

@@ -1,6 +1,10 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { HostResolver } from '../dns/host-resolver.js';
 import { addressing, parseNetwork } from './addressing.js';
+import { builtin } from '../../../host/lazy-builtin.js';
+
+// Loaded on first use: see host/lazy-builtin.ts.
+const netModule = () => builtin<typeof net>('node:net');
 
 /** One `hostfwd=`: connections (or datagrams) to a host port go to a guest port. */
 export interface HostForward {
@@ -109,7 +113,7 @@ export function parseUserItems(items: readonly string[], fail: (why: string) => 
       case 'host':
       case 'dns':
       case 'dhcpstart':
-        if (value === undefined || net.isIPv4(value) === false) fail(`${key}=${value ?? ''} is not an IPv4 address, e.g. ${key}=${key === 'host' ? '10.0.2.2' : key === 'dns' ? '10.0.2.3' : '10.0.2.15'}`);
+        if (value === undefined || netModule().isIPv4(value) === false) fail(`${key}=${value ?? ''} is not an IPv4 address, e.g. ${key}=${key === 'host' ? '10.0.2.2' : key === 'dns' ? '10.0.2.3' : '10.0.2.15'}`);
         if (key === 'host') o.host = value;
         else if (key === 'dns') o.dns = value;
         else o.dhcpStart = value;
@@ -155,8 +159,8 @@ export function parseHostForward(text: string, fail: (why: string) => never): Ho
   const hostPort = Number(m[3]);
   const guestAddress = m[4] === '' ? undefined : m[4];
   const guestPort = Number(m[5]);
-  if (net.isIPv4(hostAddress) === false) fail(`hostfwd=${text}: host address ${hostAddress} is not an IPv4 address (leave it out for 127.0.0.1)`);
-  if (guestAddress !== undefined && net.isIPv4(guestAddress) === false) fail(`hostfwd=${text}: guest address ${guestAddress} is not an IPv4 address (leave it out for the DHCP address)`);
+  if (netModule().isIPv4(hostAddress) === false) fail(`hostfwd=${text}: host address ${hostAddress} is not an IPv4 address (leave it out for 127.0.0.1)`);
+  if (guestAddress !== undefined && netModule().isIPv4(guestAddress) === false) fail(`hostfwd=${text}: guest address ${guestAddress} is not an IPv4 address (leave it out for the DHCP address)`);
   if (hostPort > 65535) fail(`hostfwd=${text}: host port ${hostPort} must be 0 to 65535`);
   if (guestPort < 1 || guestPort > 65535) fail(`hostfwd=${text}: guest port ${guestPort} must be 1 to 65535`);
   return { protocol, hostAddress, hostPort, guestAddress, guestPort };
