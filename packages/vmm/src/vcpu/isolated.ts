@@ -103,21 +103,34 @@ export function runIsolated(core: MachineCore): Runner {
     else resume();
   };
 
+  /**
+   * How the vCPU ended (a fault, a crash, its entry returning, its thread exiting) reaches us
+   * as a message, which can overtake the MMIO writes it posted before: drain those first, so
+   * that the output is whole and a power-off among them wins.
+   */
+  const afterPosted = (verdict: () => void): void => {
+    try {
+      while (!core.stopped && server.drain(handler) > 0);
+    } catch (e) {
+      core.crash(e);
+      return;
+    }
+    if (!core.stopped) verdict();
+  };
   worker.on('message', (m: { type: string; trap?: never; error?: string; data?: Uint8Array }) => {
     if (m.type === 'code-cache' && m.data) {
       core.codeCache?.onUpdate?.(m.data);
       gotCodeCache?.();
     }
-    if (m.type === 'fault' && m.trap) core.fault(m.trap);
-    else if (m.type === 'crash') core.crash(new GuestError(m.error ?? 'unknown error'));
-    else if (m.type === 'returned') core.stop({ exitCode: 70, reason: 'returned', message: 'the kernel returned without powering off the machine' });
+    const trap = m.trap;
+    if (m.type === 'fault' && trap) afterPosted(() => core.fault(trap));
+    else if (m.type === 'crash') afterPosted(() => core.crash(new GuestError(m.error ?? 'unknown error')));
+    else if (m.type === 'returned') afterPosted(() => core.stop({ exitCode: 70, reason: 'returned', message: 'the kernel returned without powering off the machine' }));
   });
   let gotCodeCache: (() => void) | undefined;
   park();
-  worker.on('error', (e) => core.crash(e));
-  worker.on('exit', (code) => {
-    if (!core.stopped) core.crash(new Error(`the vCPU thread ended unexpectedly (exit ${code})`));
-  });
+  worker.on('error', (e) => afterPosted(() => core.crash(e)));
+  worker.on('exit', (code) => afterPosted(() => core.crash(new Error(`the vCPU thread ended unexpectedly (exit ${code})`))));
 
   return {
     shutdown: async () => {
