@@ -38,6 +38,17 @@ describe('VirtioBlkDevice', () => {
     expect(await blk.serial()).toBe('abc');
   });
 
+  it('reads the serial number right while other requests wait for its slot', async () => {
+    // One request in flight: the serial's slot, and its bounce buffer, go to a waiting read
+    // the moment the device answers.
+    const fill = new Uint8Array(1 << 20).fill(0x5a);
+    const { blk } = await disk(1 << 20, { serial: 'serial-0123', driver: { maxInFlight: 1 }, fill });
+    const reads = Array.from({ length: 8 }, (_, i) => blk.read(i * 8, new Uint8Array(4096)));
+    const [id] = await Promise.all([blk.serial(), ...reads]);
+    expect(id).toBe('serial-0123');
+    for (const r of await Promise.all(Array.from({ length: 4 }, () => blk.serial()))) expect(r).toBe('serial-0123');
+  });
+
   it('writes and reads back, and the image file holds exactly what was written', async () => {
     const { blk, file } = await disk(1 << 20);
     const data = pattern(64 * 1024, 1);

@@ -1,5 +1,5 @@
 import { KernelError } from '@uk/hal';
-import type { RamWindow, SplitQueue, VirtioMmioDevice } from '@uk/virtio';
+import { type RamWindow, RequestSlots, type SplitQueue, type VirtioMmioDevice } from '@uk/virtio';
 import type { Entropy } from '../entropy/service.js';
 import { ENTROPY_FEATURES, REQUEST_QUEUE } from '../spec/entropy.js';
 import { FillJob } from './fill-job.js';
@@ -49,16 +49,9 @@ export class VirtioRngDevice implements Entropy {
   private readonly bufPa: number;
   private readonly bufOff: number;
   private readonly asked: Uint32Array;
-  private readonly resolves: Array<((len: number) => void) | undefined>;
-  private readonly rejects: Array<((e: Error) => void) | undefined>;
-  private readonly freeSlots: Uint16Array;
-  private nFree: number;
-  private readonly waiters: Array<(slot: number) => void> = [];
-  private kickScheduled = false;
-  private recovering = false;
-  private dead: KernelError | undefined;
+  /** Who owns which buffer, the requests waiting for the device's answer, the batched kick. */
+  private readonly slots: RequestSlots<number>;
   private readonly onUsedEntry: (slot: number, len: number) => void;
-  private readonly kickNow: () => void;
 
   private constructor(
     readonly device: VirtioMmioDevice,
@@ -82,16 +75,8 @@ export class VirtioRngDevice implements Entropy {
     this.bufPa = device.env.dma.alloc(depth * requestBytes, 64);
     this.bufOff = this.ram.offset(this.bufPa, depth * requestBytes);
     this.asked = new Uint32Array(depth);
-    this.resolves = new Array(depth).fill(undefined);
-    this.rejects = new Array(depth).fill(undefined);
-    this.freeSlots = new Uint16Array(depth);
-    for (let i = 0; i < depth; i++) this.freeSlots[i] = depth - 1 - i;
-    this.nFree = depth;
+    this.slots = new RequestSlots<number>(depth, () => this.device.kick(this.queue));
     this.onUsedEntry = (slot, len) => this.complete(slot, len);
-    this.kickNow = () => {
-      this.kickScheduled = false;
-      if (!this.recovering && this.dead === undefined) this.device.kick(this.queue);
-    };
   }
 
   /**
@@ -124,7 +109,8 @@ export class VirtioRngDevice implements Entropy {
   fill(bytes: Uint8Array): Promise<void> {
     if (!(bytes instanceof Uint8Array)) return Promise.reject(new KernelError('EINVAL', `${this.name}: fill() takes a Uint8Array`));
     if (bytes.length === 0) return Promise.resolve();
-    if (this.dead !== undefined) return Promise.reject(this.dead);
+    const dead = this.slots.dead;
+    if (dead !== undefined) return Promise.reject(dead);
     // One wait for the whole fill: a thread blocks on one thing at a time.
     return this.wait(this.fillAll(bytes));
   }
@@ -153,7 +139,7 @@ export class VirtioRngDevice implements Entropy {
   private async worker(job: FillJob): Promise<void> {
     for (let part = job.take(); part !== undefined; part = job.take()) {
       const [start, len] = part;
-      const slot = await this.acquire();
+      const slot = await this.slots.acquire();
       let got: number;
       try {
         got = await this.submit(slot, len);
@@ -162,7 +148,7 @@ export class VirtioRngDevice implements Entropy {
         const off = this.bufOff + slot * this.requestBytes;
         job.bytes.set(this.ram.bytes.subarray(off, off + got), start);
       } finally {
-        this.release(slot);
+        this.slots.release(slot);
       }
       this.stats.bytes += got;
       if (got < len) this.stats.shortAnswers++;
@@ -175,8 +161,9 @@ export class VirtioRngDevice implements Entropy {
 
   /** Puts slot's buffer (`len` bytes of it) on the ring; resolves with the bytes the device wrote. */
   private submit(slot: number, len: number): Promise<number> {
-    if (this.dead !== undefined) return Promise.reject(this.dead);
-    if (this.recovering) return Promise.reject(new KernelError('EIO', `${this.name}: the device is being reset; try again`));
+    const dead = this.slots.dead;
+    if (dead !== undefined) return Promise.reject(dead);
+    if (this.slots.paused) return Promise.reject(new KernelError('EIO', `${this.name}: the device is being reset; try again`));
     const q = this.queue;
     q.begin();
     q.push(this.bufPa + slot * this.requestBytes, len, true);
@@ -186,49 +173,24 @@ export class VirtioRngDevice implements Entropy {
     }
     this.asked[slot] = len;
     this.stats.requests++;
-    if (!this.kickScheduled) {
-      // One notification for everything submitted in this turn.
-      this.kickScheduled = true;
-      void Promise.resolve().then(this.kickNow);
-    }
-    return new Promise<number>((resolve, reject) => {
-      this.resolves[slot] = resolve;
-      this.rejects[slot] = reject;
-    });
+    // One notification for everything submitted in this turn.
+    this.slots.scheduleKick();
+    return this.slots.completion(slot);
   }
 
-  /** A free slot: at once if there is one, else when a request completes. */
-  private async acquire(): Promise<number> {
-    if (this.dead !== undefined) throw this.dead;
-    if (this.nFree > 0 && !this.recovering) return this.freeSlots[--this.nFree];
-    const slot = await new Promise<number>((resolve) => this.waiters.push(resolve));
-    if (slot < 0) throw this.dead ?? new KernelError('EIO', `${this.name}: the device is gone`);
-    return slot;
-  }
-
-  private release(slot: number): void {
-    this.resolves[slot] = undefined;
-    this.rejects[slot] = undefined;
-    if (!this.recovering && this.waiters.length > 0) (this.waiters.shift() as (s: number) => void)(slot);
-    else this.freeSlots[this.nFree++] = slot;
-  }
-
+  /** The device answered: settles the request (the worker that owns the slot releases it). */
   private complete(slot: number, len: number): void {
-    const resolve = this.resolves[slot];
-    const reject = this.rejects[slot];
-    this.resolves[slot] = undefined;
-    this.rejects[slot] = undefined;
     const asked = this.asked[slot];
     if (len > asked) {
-      reject?.(new KernelError('EIO', `${this.name}: the device says it wrote ${len} bytes into a ${asked}-byte buffer; its answer cannot be trusted`));
+      this.slots.fail(slot, new KernelError('EIO', `${this.name}: the device says it wrote ${len} bytes into a ${asked}-byte buffer; its answer cannot be trusted`));
       return;
     }
-    resolve?.(len);
+    this.slots.complete(slot, len);
   }
 
   private onUsed(): void {
     this.stats.interrupts++;
-    if (this.recovering || this.dead !== undefined) return;
+    if (this.slots.paused || this.slots.dead !== undefined) return;
     const q = this.queue;
     do q.drain(this.onUsedEntry);
     while (q.enableInterrupts());
@@ -246,24 +208,19 @@ export class VirtioRngDevice implements Entropy {
    * is dead and every fill fails.
    */
   private recover(reason: string): void {
-    if (this.recovering || this.dead !== undefined) return;
-    this.recovering = true;
+    const slots = this.slots;
+    if (slots.paused || slots.dead !== undefined) return;
+    // Slots the failed requests' workers release meanwhile are handed out only after the reset.
+    slots.pause();
     this.stats.resets++;
     for (const slot of this.queue.takeOutstanding()) {
-      const reject = this.rejects[slot];
-      this.resolves[slot] = undefined;
-      this.rejects[slot] = undefined;
-      reject?.(new KernelError('EIO', `${this.name}: a request failed: ${reason}; the device was reset`));
+      slots.fail(slot, new KernelError('EIO', `${this.name}: a request failed: ${reason}; the device was reset`));
     }
     this.device.recover().then(
-      () => {
-        this.recovering = false;
-        while (this.waiters.length > 0 && this.nFree > 0) (this.waiters.shift() as (s: number) => void)(this.freeSlots[--this.nFree]);
-      },
+      () => slots.resume(),
       (e: unknown) => {
-        this.dead = new KernelError('EIO', `${this.name}: ${reason}, and resetting it failed (${e instanceof Error ? e.message : String(e)}); the entropy device is gone`);
+        slots.failAll(new KernelError('EIO', `${this.name}: ${reason}, and resetting it failed (${e instanceof Error ? e.message : String(e)}); the entropy device is gone`));
         this.device.fail();
-        for (const w of this.waiters.splice(0)) w(-1);
       },
     );
   }

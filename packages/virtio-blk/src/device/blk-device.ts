@@ -1,6 +1,6 @@
 import { type BlockDevice, checkRange, checkTransfer, checkWritable, writeZeroesByWriting } from '@uk/blkdev';
 import { KernelError } from '@uk/hal';
-import type { RamWindow, SplitQueue, VirtioMmioDevice } from '@uk/virtio';
+import { type RamWindow, RequestSlots, type SplitQueue, type VirtioMmioDevice } from '@uk/virtio';
 import {
   BLK_DISCARD_SEGMENT_SIZE,
   BLK_ID_BYTES,
@@ -88,18 +88,11 @@ export class VirtioBlkDevice implements BlockDevice {
   private readonly bouncePa: Float64Array;
   private readonly bounceCap: Float64Array;
   private readonly targets: Array<Uint8Array | undefined>;
-  private readonly resolves: Array<(() => void) | undefined>;
-  private readonly rejects: Array<((e: Error) => void) | undefined>;
   private readonly kinds: Uint8Array;
   private readonly sectors: Float64Array;
-  private readonly freeSlots: Uint16Array;
-  private nFree: number;
-  private readonly waiters: Array<(slot: number) => void> = [];
-  private kickScheduled = false;
-  private recovering = false;
-  private dead: Error | undefined;
+  /** Who owns which slot, the parked requests, waiters for a slot, pausing while reset, the batched kick. */
+  private readonly slots: RequestSlots<void>;
   private readonly onUsedEntry: (slot: number, len: number) => void;
-  private readonly kickNow: () => void;
 
   private constructor(
     readonly device: VirtioMmioDevice,
@@ -137,18 +130,10 @@ export class VirtioBlkDevice implements BlockDevice {
     this.bouncePa = new Float64Array(slots);
     this.bounceCap = new Float64Array(slots);
     this.targets = new Array(slots).fill(undefined);
-    this.resolves = new Array(slots).fill(undefined);
-    this.rejects = new Array(slots).fill(undefined);
     this.kinds = new Uint8Array(slots);
     this.sectors = new Float64Array(slots);
-    this.freeSlots = new Uint16Array(slots);
-    for (let i = 0; i < slots; i++) this.freeSlots[i] = slots - 1 - i;
-    this.nFree = slots;
+    this.slots = new RequestSlots<void>(slots, () => this.device.kick(this.queue));
     this.onUsedEntry = (slot, len) => this.complete(slot, len);
-    this.kickNow = () => {
-      this.kickScheduled = false;
-      if (!this.recovering && this.dead === undefined) this.device.kick(this.queue);
-    };
   }
 
   /**
@@ -191,7 +176,7 @@ export class VirtioBlkDevice implements BlockDevice {
 
   async flush(): Promise<void> {
     if (!this.hasFlush) return;
-    const slot = await this.acquire();
+    const slot = await this.slots.acquire();
     this.prepare(slot, BlkRequestType.Flush, 0);
     const q = this.queue;
     q.begin();
@@ -216,11 +201,14 @@ export class VirtioBlkDevice implements BlockDevice {
 
   /** The device's serial number (VIRTIO_BLK_T_GET_ID), "" when it has none. */
   async serial(): Promise<string> {
-    const slot = await this.acquire();
+    const slot = await this.slots.acquire();
     this.prepare(slot, BlkRequestType.GetId, 0);
     const pa = this.bounce(slot, BLK_ID_BYTES);
     const off = pa - this.ram.base;
     this.ram.bytes.fill(0, off, off + BLK_ID_BYTES);
+    // Copied out on completion, before the slot (and its bounce buffer) goes to the next request.
+    const id = new Uint8Array(BLK_ID_BYTES);
+    this.targets[slot] = id;
     const q = this.queue;
     q.begin();
     q.push(this.metaPa + slot * META_STRIDE, BLK_REQ_HEADER_SIZE, false);
@@ -228,7 +216,7 @@ export class VirtioBlkDevice implements BlockDevice {
     q.push(this.metaPa + slot * META_STRIDE + META_STATUS, 1, true);
     await this.submit(slot);
     let s = '';
-    for (let i = 0; i < BLK_ID_BYTES && this.ram.bytes[off + i] !== 0; i++) s += String.fromCharCode(this.ram.bytes[off + i]);
+    for (let i = 0; i < BLK_ID_BYTES && id[i] !== 0; i++) s += String.fromCharCode(id[i]);
     return s;
   }
 
@@ -248,7 +236,8 @@ export class VirtioBlkDevice implements BlockDevice {
 
   private async transfer(type: number, sector: number, buf: Uint8Array): Promise<void> {
     // The common case takes a slot without a promise; otherwise wait for one.
-    const slot = this.nFree > 0 && !this.recovering && this.dead === undefined ? this.freeSlots[--this.nFree] : await this.acquire();
+    let slot = this.slots.tryAcquire();
+    if (slot < 0) slot = await this.slots.acquire();
     this.prepare(slot, type, sector);
     const len = buf.length;
     const reading = type === BlkRequestType.In;
@@ -283,7 +272,7 @@ export class VirtioBlkDevice implements BlockDevice {
   }
 
   private async range(type: number, sector: number, n: number): Promise<void> {
-    const slot = await this.acquire();
+    const slot = await this.slots.acquire();
     this.prepare(slot, type, sector);
     const meta = this.metaPa + slot * META_STRIDE;
     writeBlkDiscardSegment(this.ram.view, this.metaOff + slot * META_STRIDE + META_SEGMENT, sector, n, 0);
@@ -311,32 +300,15 @@ export class VirtioBlkDevice implements BlockDevice {
       return Promise.reject(new KernelError('EAGAIN', `${this.name}: the request queue is full`));
     }
     this.stats.requests++;
-    if (!this.kickScheduled) {
-      // One notification for everything submitted in this turn.
-      this.kickScheduled = true;
-      void Promise.resolve().then(this.kickNow);
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.resolves[slot] = resolve;
-      this.rejects[slot] = reject;
-    });
+    // One notification for everything submitted in this turn.
+    this.slots.scheduleKick();
+    return this.slots.completion(slot);
   }
 
-  /** A free slot: at once if there is one, else when a request completes. */
-  private async acquire(): Promise<number> {
-    if (this.dead !== undefined) throw this.dead;
-    if (this.nFree > 0 && !this.recovering) return this.freeSlots[--this.nFree];
-    const slot = await new Promise<number>((resolve) => this.waiters.push(resolve));
-    if (slot < 0) throw this.dead ?? new KernelError('EIO', `${this.name}: the disk is gone`);
-    return slot;
-  }
-
+  /** Gives the slot to the next request (a waiting one first). */
   private release(slot: number): void {
     this.targets[slot] = undefined;
-    this.resolves[slot] = undefined;
-    this.rejects[slot] = undefined;
-    if (!this.recovering && this.waiters.length > 0) (this.waiters.shift() as (s: number) => void)(slot);
-    else this.freeSlots[this.nFree++] = slot;
+    this.slots.release(slot);
   }
 
   /** A slot's bounce buffer, grown to at least `len` bytes. */
@@ -353,28 +325,28 @@ export class VirtioBlkDevice implements BlockDevice {
 
   private complete(slot: number, _len: number): void {
     const status = this.ram.bytes[this.metaOff + slot * META_STRIDE + META_STATUS];
-    const resolve = this.resolves[slot];
-    const reject = this.rejects[slot];
     const target = this.targets[slot];
+    // The slot goes to its next owner before this request settles (that owner's acquire
+    // returns a microtask later, so the request parked here is still the one settled).
     if (status === BlkStatus.Ok) {
       if (target !== undefined) {
         const off = this.bouncePa[slot] - this.ram.base;
         target.set(this.ram.bytes.subarray(off, off + target.length));
       }
       this.release(slot);
-      resolve?.();
+      this.slots.complete(slot, undefined);
       return;
     }
     const op = opName[this.kinds[slot]] ?? `request type ${this.kinds[slot]}`;
     const what = status === BlkStatus.Unsupp ? 'the device does not support it' : status === BlkStatus.IoErr ? 'the device reported an I/O error' : `the device answered status ${status}`;
     const err = new KernelError('EIO', `${this.name}: ${op} at sector ${this.sectors[slot]} failed: ${what}`);
     this.release(slot);
-    reject?.(err);
+    this.slots.fail(slot, err);
   }
 
   private onUsed(): void {
     this.stats.interrupts++;
-    if (this.recovering || this.dead !== undefined) return;
+    if (this.slots.paused || this.slots.dead !== undefined) return;
     const q = this.queue;
     do q.drain(this.onUsedEntry);
     while (q.enableInterrupts());
@@ -397,27 +369,25 @@ export class VirtioBlkDevice implements BlockDevice {
    * every request fails.
    */
   private recover(reason: string): void {
-    if (this.recovering || this.dead !== undefined) return;
-    this.recovering = true;
+    const slots = this.slots;
+    if (slots.paused || slots.dead !== undefined) return;
+    slots.pause();
     this.stats.resets++;
     const lost = this.queue.takeOutstanding();
     for (const slot of lost) {
-      const reject = this.rejects[slot];
-      this.resolves[slot] = undefined;
-      this.rejects[slot] = undefined;
       this.targets[slot] = undefined;
-      reject?.(new KernelError('EIO', `${this.name}: ${opName[this.kinds[slot]] ?? 'request'} at sector ${this.sectors[slot]} failed: ${reason}; the device was reset`));
+      slots.fail(slot, new KernelError('EIO', `${this.name}: ${opName[this.kinds[slot]] ?? 'request'} at sector ${this.sectors[slot]} failed: ${reason}; the device was reset`));
     }
     this.device.recover().then(
       () => {
-        this.recovering = false;
-        for (const slot of lost) this.release(slot);
-        while (this.waiters.length > 0 && this.nFree > 0) (this.waiters.shift() as (s: number) => void)(this.freeSlots[--this.nFree]);
+        // The lost slots are free again only now that the device cannot touch their buffers;
+        // released in reverse, the first waiter gets the first of them.
+        for (let i = lost.length - 1; i >= 0; i--) this.release(lost[i]);
+        slots.resume();
       },
       (e: unknown) => {
-        this.dead = new KernelError('EIO', `${this.name}: ${reason}, and resetting it failed (${e instanceof Error ? e.message : String(e)}); the disk is gone`);
+        slots.failAll(new KernelError('EIO', `${this.name}: ${reason}, and resetting it failed (${e instanceof Error ? e.message : String(e)}); the disk is gone`));
         this.device.fail();
-        for (const w of this.waiters.splice(0)) void Promise.resolve().then(() => w(-1));
       },
     );
   }
