@@ -10,10 +10,12 @@ export default [
     clean: false,
     entry: { index: 'src/index.ts', 'user-net': 'src/net/user/index.ts', prestart: 'src/vcpu/spare.ts' },
   }),
-  // The vCPU worker: one self-contained file, so that starting a Worker loads one module.
+  // The vCPU worker: one self-contained CommonJS file, so that starting a Worker loads one
+  // module and never brings up the ESM loader (its internal modules cost a Worker's start).
   defineConfig({
     entry: { 'vcpu-worker': 'src/vcpu/worker.ts' },
-    format: ['esm'],
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
     platform: 'node',
     target: 'es2022',
     sourcemap: true,

@@ -11,8 +11,8 @@ let spare: Worker | undefined;
 function workerUrl(): URL {
   const here = import.meta.url;
   // From source (the tests), the worker comes from the package's build.
-  if (here.endsWith('.ts')) return new URL('../../dist/vcpu-worker.js', here);
-  return new URL('./vcpu-worker.js', here);
+  if (here.endsWith('.ts')) return new URL('../../dist/vcpu-worker.cjs', here);
+  return new URL('./vcpu-worker.cjs', here);
 }
 
 /** A vCPU thread that waits for its machine's boot message. */
