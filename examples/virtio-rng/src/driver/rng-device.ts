@@ -192,8 +192,7 @@ export class VirtioRngDevice implements Entropy {
     this.stats.interrupts++;
     if (this.slots.paused || this.slots.dead !== undefined) return;
     const q = this.queue;
-    do q.drain(this.onUsedEntry);
-    while (q.enableInterrupts());
+    q.drainAll(this.onUsedEntry);
     if (q.broken) this.recover('the device returned a buffer it was never given');
   }
 

@@ -348,8 +348,7 @@ export class VirtioBlkDevice implements BlockDevice {
     this.stats.interrupts++;
     if (this.slots.paused || this.slots.dead !== undefined) return;
     const q = this.queue;
-    do q.drain(this.onUsedEntry);
-    while (q.enableInterrupts());
+    q.drainAll(this.onUsedEntry);
     if (q.broken) this.recover('the device returned a request it was never given');
   }
 

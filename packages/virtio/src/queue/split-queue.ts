@@ -289,6 +289,17 @@ export class SplitQueue<T> {
   }
 
   /**
+   * What an interrupt handler does: drains, asks for the next interrupt, and drains again
+   * whatever came back in between, until nothing has. Returns how many requests it handed out.
+   */
+  drainAll(handler: (token: T, len: number) => void): number {
+    let n = 0;
+    do n += this.drain(handler);
+    while (this.enableInterrupts());
+    return n;
+  }
+
+  /**
    * Asks for an interrupt at the next returned request. Returns true if requests came back
    * meanwhile: drain again, or one may be missed (the classic race closed by re-checking).
    */

@@ -1,5 +1,4 @@
 import type { Worker } from 'node:worker_threads';
-import { builtin } from '../host/lazy-builtin.js';
 
 /**
  * Starting a Worker costs tens of milliseconds of Node bootstrap. A host that knows it will
@@ -17,7 +16,7 @@ function workerUrl(): URL {
 
 /** A vCPU thread that waits for its machine's boot message. */
 export function startWorker(): Worker {
-  const { Worker } = builtin<typeof import('node:worker_threads')>('node:worker_threads');
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   return new Worker(workerUrl(), { stdout: false, stderr: false });
 }
 

@@ -1,13 +1,11 @@
-import type net from 'node:net';
 import { parseMac } from '../mac.js';
 import type { ImpairmentOptions } from '../switch/link-impairment.js';
 import type { HostPort } from '../udp/udp-port.js';
 // The user backend reads its own options (hostfwd= may repeat): see ../user/spec/user-options.ts.
 import { parseUserItems, USER_KEYS, USER_USAGE, type UserNetOptions } from '../user/spec/user-options.js';
-import { builtin } from '../../host/lazy-builtin.js';
 
-// Loaded on first use: see host/lazy-builtin.ts.
-const netModule = () => builtin<typeof net>('node:net');
+// Loaded on first use, not imported: a machine that never needs it never pays for loading it.
+const netModule = () => process.getBuiltinModule('node:net');
 
 /** A `--net` value that cannot be used; the message is one line that says what to write instead. */
 export class NetSpecError extends Error {

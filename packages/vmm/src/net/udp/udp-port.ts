@@ -1,13 +1,10 @@
 import type dgram from 'node:dgram';
-import type dns from 'node:dns';
-import type net from 'node:net';
 import type { FramePort } from '../frame-port.js';
-import { builtin } from '../../host/lazy-builtin.js';
 
-// Loaded on first use: see host/lazy-builtin.ts.
-const dgramModule = () => builtin<typeof dgram>('node:dgram');
-const dnsModule = () => builtin<typeof dns>('node:dns');
-const netModule = () => builtin<typeof net>('node:net');
+// Loaded on first use, not imported: a machine that never needs it never pays for loading it.
+const dgramModule = () => process.getBuiltinModule('node:dgram');
+const dnsModule = () => process.getBuiltinModule('node:dns');
+const netModule = () => process.getBuiltinModule('node:net');
 
 export interface HostPort {
   readonly host: string;

@@ -1,8 +1,6 @@
-import type dns from 'node:dns';
-import { builtin } from '../../../host/lazy-builtin.js';
 
-// Loaded on first use: see host/lazy-builtin.ts.
-const dnsModule = () => builtin<typeof dns>('node:dns');
+// Loaded on first use, not imported: a machine that never needs it never pays for loading it.
+const dnsModule = () => process.getBuiltinModule('node:dns');
 
 /** How the DNS forwarder looks names up on the host. */
 export interface HostResolver {

@@ -1,10 +1,8 @@
-import type net from 'node:net';
 import type { HostResolver } from '../dns/host-resolver.js';
 import { addressing, parseNetwork } from './addressing.js';
-import { builtin } from '../../../host/lazy-builtin.js';
 
-// Loaded on first use: see host/lazy-builtin.ts.
-const netModule = () => builtin<typeof net>('node:net');
+// Loaded on first use, not imported: a machine that never needs it never pays for loading it.
+const netModule = () => process.getBuiltinModule('node:net');
 
 /** One `hostfwd=`: connections (or datagrams) to a host port go to a guest port. */
 export interface HostForward {
